@@ -1,0 +1,140 @@
+"""Source kinds: fetch -> parse -> observations. Nothing here touches storage.
+
+The registry is explicit: ``KINDS`` maps a kind name to its module, and ``BUILTIN`` lists
+the sources resolver knows out of the box (DESIGN section 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from sources import swe_bench
+
+KINDS: dict[str, ModuleType] = {
+    swe_bench.KIND: swe_bench,
+}
+
+# The unit of every benchmark any kind yields.
+UNITS: dict[str, str] = {
+    "swe-bench-verified": "%",
+    "swe-bench-lite": "%",
+    "swe-bench-full": "%",
+    "swe-bench-multimodal": "%",
+    "swe-bench-bash-only": "%",
+    "swe-bench-multilingual": "%",
+    "osworld-verified": "%",
+    "osworld-self-reported": "%",
+    "osworld": "%",
+    "metr-p50-horizon": "min",
+    "metr-p80-horizon": "min",
+}
+
+
+@dataclass(frozen=True)
+class BuiltinSource:
+    name: str
+    kind: str
+    url: str
+    late_days: int = 30
+    confirm_hours: int = 72
+
+
+# In the order of DESIGN section 2: the first source listed for a benchmark is its primary.
+BUILTIN: tuple[BuiltinSource, ...] = (
+    BuiltinSource(
+        "swe-bench",
+        "swe-bench-leaderboards",
+        "https://raw.githubusercontent.com/SWE-bench/swe-bench.github.io/master/data/leaderboards.json",
+    ),
+    BuiltinSource(
+        "osworld-verified",
+        "osworld-xlsx",
+        "https://os-world.github.io/static/data/osworld_verified_results.xlsx",
+    ),
+    BuiltinSource(
+        "osworld-self-reported",
+        "osworld-xlsx",
+        "https://os-world.github.io/static/data/self_reported_results.xlsx",
+    ),
+    BuiltinSource(
+        "metr",
+        "metr-yaml",
+        "https://metr.org/assets/benchmark_results_1_1.yaml",
+        late_days=90,
+        confirm_hours=336,
+    ),
+    BuiltinSource(
+        "metr-1-0",
+        "metr-yaml",
+        "https://metr.org/assets/benchmark_results_1_0.yaml",
+        late_days=90,
+        confirm_hours=336,
+    ),
+    BuiltinSource("metr-feed", "rss", "https://metr.org/feed.xml"),
+    BuiltinSource("epoch-hub", "epoch-zip", "https://epoch.ai/data/benchmark_data.zip"),
+)
+
+# Benchmarks (and their attributes) per built-in source, for kinds not implemented yet as
+# well, so that claims can be checked against what each source states.
+_PLANNED: dict[str, dict[str, dict[str, type]]] = {
+    "osworld-verified": {
+        "osworld-verified": {
+            "steps": int,
+            "approach": str,
+            "single-rollout": bool,
+            "org": str,
+            "runs": int,
+        }
+    },
+    "osworld-self-reported": {"osworld-self-reported": {"sheet": str, "org": str}},
+    "metr": {
+        "metr-p50-horizon": {"method": str, "scaffold": str},
+        "metr-p80-horizon": {"method": str, "scaffold": str},
+    },
+    "metr-feed": {},
+    "epoch-hub": {
+        "swe-bench-verified": {},
+        "swe-bench-bash-only": {},
+        "osworld": {"source": str},
+        "metr-p50-horizon": {"method": str},
+        "metr-p80-horizon": {"method": str},
+    },
+}
+_PLANNED["metr-1-0"] = _PLANNED["metr"]
+
+
+class UnknownKind(KeyError):
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(kind)
+
+    def __str__(self) -> str:
+        return f"unknown source kind {self.kind!r}; known kinds: {', '.join(sorted(KINDS))}"
+
+
+def kind_module(kind: str) -> ModuleType:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise UnknownKind(kind) from None
+
+
+def benchmarks_of(source: str, kind: str) -> dict[str, dict[str, type]]:
+    """The benchmarks a source yields, each with the attributes it states."""
+    if kind in KINDS:
+        benchmarks: dict[str, dict[str, type]] = KINDS[kind].BENCHMARKS
+        return benchmarks
+    return _PLANNED.get(source, {})
+
+
+def builtin(name: str) -> BuiltinSource | None:
+    return next((source for source in BUILTIN if source.name == name), None)
+
+
+def primary_source(benchmark: str) -> str | None:
+    """The built-in source listed first for ``benchmark``."""
+    for source in BUILTIN:
+        if benchmark in benchmarks_of(source.name, source.kind):
+            return source.name
+    return None

@@ -1,0 +1,88 @@
+"""What every source kind produces: observations, rejections, and payload errors.
+
+A source kind is a pure function ``parse(body, headers) -> Snapshot``. It never touches
+the network or the database; that keeps every parser testable on recorded bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+AttrValue = bool | int | float | str
+
+
+class PayloadError(Exception):
+    """The payload cannot be used at all: it does not parse, lacks required columns, or
+    yields nothing. The poll counts as a failed fetch and nothing is ingested."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One row of one source, as the source states it."""
+
+    benchmark: str
+    key: str
+    subject: str
+    value: float
+    result_date: str | None  # ISO date, or None when the source gives no parseable date
+    ci_low: float | None = None
+    ci_high: float | None = None
+    # Attributes the row states. An attribute that is absent is unknown.
+    attributes: Mapping[str, AttrValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row that was refused (out of range, unparseable value), with the reason."""
+
+    benchmark: str
+    key: str
+    subject: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything one payload says, per benchmark."""
+
+    observations: list[Observation] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# Ranges of each unit: values outside are rejected, never stored.
+UNIT_RANGES: dict[str, tuple[float, float]] = {
+    "%": (0.0, 100.0),
+    "min": (0.0, math.inf),
+}
+
+
+def range_problem(value: float, unit: str) -> str | None:
+    """Why ``value`` cannot be a measurement in ``unit``, or None when it can."""
+    low, high = UNIT_RANGES[unit]
+    if math.isnan(value) or not low <= value <= high:
+        shown = "percent" if unit == "%" else "minutes"
+        return f"value {value:g} is outside the range of {shown} ({low:g} to {high:g})"
+    return None
+
+
+def as_float(raw: Any) -> float | None:
+    """A number from a payload cell, or None. Booleans are not numbers."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        text = raw.strip().lstrip("~").strip()
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
