@@ -1,0 +1,462 @@
+"""The claim language (DESIGN section 3): parsing, checking and normalizing one-line claims.
+
+    claim     := metric op threshold window [dated] [where filter (and filter)*]
+
+``parse(text, sources)`` returns a ``Claim`` or raises ``ClaimError`` with the column of the
+problem and the known alternatives. ``Claim.normalized`` is the canonical text stored at
+registration; parsing it again gives the same claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sources as source_kinds
+from resolver.errors import ClaimError
+
+OPERATORS = (">=", ">", "<=", "<")
+METR_METHODS = {"1.1": "metr", "1.0": "metr-1-0"}
+DEFAULT_METR_METHOD = "1.1"  # a constant of this release (DESIGN section 3)
+FLAG_FILTERS = ("checked", "pass@1", "open-weights", "open-source", "single-rollout")
+COMPARISON_FILTERS = ("steps",)
+TEXT_FILTERS = ("approach", "org", "sheet")
+FILTER_NAMES = (*FLAG_FILTERS, *COMPARISON_FILTERS, *TEXT_FILTERS, "model", "source")
+
+_TOKEN = re.compile(
+    r'(?P<space>\s+)|(?P<string>"(?:[^"\\]|\\.)*"?)|(?P<op>>=|<=|>|<|=|~)|(?P<word>[^\s"<>=~]+)'
+)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(%|min|h|x)?$")
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|Q([1-4])|H([12])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A named stretch of calendar time: [start, end) in UTC dates."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+
+def parse_period(text: str) -> Period | None:
+    match = _PERIOD.match(text)
+    if not match:
+        return None
+    year, month, day, quarter, half = match.groups()
+    y = int(year)
+    try:
+        if day:
+            start = dt.date(y, int(month), int(day))
+            return Period(start, start + dt.timedelta(days=1))
+        if month:
+            start = dt.date(y, int(month), 1)
+            return Period(start, _add_months(start, 1))
+        if quarter:
+            start = dt.date(y, 3 * (int(quarter) - 1) + 1, 1)
+            return Period(start, _add_months(start, 3))
+        if half:
+            start = dt.date(y, 6 * (int(half) - 1) + 1, 1)
+            return Period(start, _add_months(start, 6))
+        return Period(dt.date(y, 1, 1), dt.date(y + 1, 1, 1))
+    except ValueError:
+        return None
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str
+    op: str | None = None  # None for flags
+    value: str | float | None = None
+
+    @property
+    def text(self) -> str:
+        if self.op is None:
+            return self.name
+        if isinstance(self.value, float):
+            return f"{self.name} {self.op} {format_number(self.value)}"
+        if self.name == "source":
+            return f"source = {self.value}"
+        return f"{self.name} {self.op} {quote(str(self.value))}"
+
+    def matches(self, attributes: Mapping[str, Any], subject: str) -> bool:
+        """Whether a row satisfies this filter. An unknown attribute never does."""
+        if self.name == "source":
+            return True
+        if self.name == "model":
+            return _regex(str(self.value)).search(subject) is not None
+        stated = attributes.get(self.name)
+        if stated is None:
+            return False
+        if self.op is None:
+            return stated is True
+        if isinstance(self.value, float):
+            if isinstance(stated, bool) or not isinstance(stated, int | float):
+                return False
+            return _compare(float(stated), self.op, self.value)
+        return str(stated).casefold() == str(self.value).casefold()
+
+
+_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    compiled = _REGEX_CACHE.get(pattern)
+    if compiled is None:
+        compiled = _REGEX_CACHE[pattern] = re.compile(pattern, re.IGNORECASE)
+    return compiled
+
+
+def _compare(left: float, op: str, right: float) -> bool:
+    if op == ">=":
+        return left >= right
+    if op == ">":
+        return left > right
+    if op == "<=":
+        return left <= right
+    if op == "<":
+        return left < right
+    return left == right
+
+
+@dataclass(frozen=True)
+class Claim:
+    benchmark: str
+    method: str | None  # METR method ("1.0", "1.1"); None for other benchmarks
+    op: str
+    unit: str  # "%" or "min"
+    threshold: float | None  # absolute threshold in the unit; None when relative
+    multiple: float | None  # N of "N x sota@DATE"
+    sota: Period | None
+    start: dt.date | None  # None: from the beginning of time
+    end: dt.date  # exclusive
+    basis: str  # "result" or "first-seen"
+    filters: tuple[Filter, ...]
+    source: str
+    explicit_source: bool = False
+    row_filters: tuple[Filter, ...] = field(default=(), compare=False)
+
+    @property
+    def crossing_is_yes(self) -> bool:
+        return self.op in (">=", ">")
+
+    def crosses(self, value: float, threshold: float) -> bool:
+        """Whether ``value`` crosses: meets a >= / > claim, or breaks a < / <= claim."""
+        if self.op == ">=":
+            return value >= threshold
+        if self.op == ">":
+            return value > threshold
+        if self.op == "<":
+            return value >= threshold
+        return value > threshold
+
+    @property
+    def metric(self) -> str:
+        return f"{self.benchmark}@{self.method}" if self.method else self.benchmark
+
+    @property
+    def normalized(self) -> str:
+        if self.multiple is not None:
+            assert self.sota is not None
+            threshold = f"{format_number(self.multiple)}x sota@{self.sota.last_day.isoformat()}"
+        else:
+            assert self.threshold is not None
+            threshold = format_number(self.threshold) + self.unit
+        if self.start is None:
+            window = f"by {(self.end - dt.timedelta(days=1)).isoformat()}"
+        else:
+            last = (self.end - dt.timedelta(days=1)).isoformat()
+            window = f"between {self.start.isoformat()} and {last}"
+        text = f"{self.metric} {self.op} {threshold} {window} dated by {self.basis}"
+        if self.filters:
+            text += " where " + " and ".join(f.text for f in self.filters)
+        return text
+
+
+def format_number(value: float) -> str:
+    """The shortest round-trip decimal, without a trailing ``.0``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unquote(token: str) -> str:
+    return re.sub(r"\\(.)", r"\1", token[1:-1])
+
+
+@dataclass
+class _Token:
+    kind: str
+    text: str
+    position: int
+
+
+class _Parser:
+    def __init__(self, text: str, source_kinds_: Mapping[str, str]) -> None:
+        self.text = text
+        self.sources = source_kinds_
+        self.tokens = self._tokenize(text)
+        self.index = 0
+
+    def _tokenize(self, text: str) -> list[_Token]:
+        tokens = []
+        for match in _TOKEN.finditer(text):
+            kind = match.lastgroup or "word"
+            if kind == "space":
+                continue
+            if kind == "string" and not _STRING.fullmatch(match.group()):
+                raise ClaimError(text, match.start(), "unterminated string")
+            tokens.append(_Token(kind, match.group(), match.start()))
+        return tokens
+
+    def error(self, problem: str, token: _Token | None = None) -> ClaimError:
+        position = token.position if token else len(self.text)
+        return ClaimError(self.text, position, problem)
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self, expected: str) -> _Token:
+        token = self.peek()
+        if token is None:
+            raise self.error(f"the claim ends early: expected {expected}")
+        self.index += 1
+        return token
+
+    def take_word(self, word: str) -> bool:
+        token = self.peek()
+        if token is not None and token.kind == "word" and token.text.lower() == word:
+            self.index += 1
+            return True
+        return False
+
+    # claim := metric op threshold window [dated] [where filter (and filter)*]
+    def claim(self) -> Claim:
+        if not self.tokens:
+            raise self.error("empty claim; example: swe-bench-verified >= 85% by 2025-07-31")
+        benchmark, method, metric_token = self.metric()
+        op_token = self.take("an operator (>=, >, <=, <)")
+        if op_token.text not in OPERATORS:
+            raise self.error(f"expected an operator (>=, >, <=, <), found {op_token.text!r}",
+                             op_token)
+        unit = source_kinds.UNITS[benchmark]
+        threshold, multiple, sota = self.threshold(benchmark, unit)
+        start, end = self.window()
+        basis = self.dated()
+        filters = self.filters()
+        if (token := self.peek()) is not None:
+            raise self.error(f"unexpected {token.text!r} after the claim "
+                             "(filters start with 'where' and are joined with 'and')", token)
+        source, explicit = self.source(benchmark, method, filters, metric_token)
+        self.check_filters(benchmark, source, filters)
+        filters = tuple(sorted(filters, key=lambda f: (f.name, f.text)))
+        row_filters = [f for f in filters if f.name != "source"]
+        if method is not None:
+            row_filters.insert(0, Filter("method", "=", method))
+        return Claim(benchmark, method, op_token.text, unit, threshold, multiple, sota, start,
+                     end, basis, filters, source, explicit, tuple(row_filters))
+
+    def metric(self) -> tuple[str, str | None, _Token]:
+        token = self.take("a benchmark")
+        name, _, method = token.text.partition("@")
+        if name not in source_kinds.UNITS:
+            known = ", ".join(source_kinds.UNITS)
+            raise self.error(f"unknown benchmark {name!r}; known: {known}", token)
+        if not name.startswith("metr-"):
+            if method:
+                raise self.error(f"only METR metrics take a method; {name} has none", token)
+            return name, None, token
+        method = method or DEFAULT_METR_METHOD
+        if method not in METR_METHODS:
+            raise self.error(f"unknown METR method {method!r}; known: 1.0, 1.1", token)
+        return name, method, token
+
+    def threshold(self, benchmark: str, unit: str) -> tuple[float | None, float | None,
+                                                          Period | None]:
+        token = self.take("a threshold")
+        match = _NUMBER.match(token.text)
+        if not match:
+            raise self.error(f"expected a threshold such as {_example(unit)}, found "
+                             f"{token.text!r}", token)
+        number, suffix = float(match.group(1)), match.group(2)
+        if suffix is None and (nxt := self.peek()) is not None and nxt.text in ("%", "min", "h",
+                                                                                 "x"):
+            suffix = nxt.text
+            self.index += 1
+        if suffix == "x":
+            sota_token = self.take("sota@DATE")
+            if not sota_token.text.startswith("sota@"):
+                raise self.error(f"expected sota@DATE after {token.text}", sota_token)
+            period = parse_period(sota_token.text[5:])
+            if period is None:
+                raise self.error(_date_problem(sota_token.text[5:]), sota_token)
+            return None, number, period
+        if suffix is None:
+            raise self.error(f"the threshold needs a unit: {benchmark} is measured in "
+                             f"{_unit_name(unit)}, e.g. {_example(unit)}", token)
+        if unit == "%" and suffix != "%":
+            raise self.error(f"{benchmark} is measured in percent: write {match.group(1)}%",
+                             token)
+        if unit == "min" and suffix == "%":
+            raise self.error(f"{benchmark} is measured in time: write {match.group(1)}min or "
+                             f"{match.group(1)}h", token)
+        if suffix == "h":
+            number *= 60
+        if unit == "%" and number > 100:
+            raise self.error(f"a percentage above 100 can never be reached: {token.text}",
+                             token)
+        return number, None, None
+
+    def date(self) -> Period:
+        token = self.take("a DATE (YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 or YYYY)")
+        period = parse_period(token.text)
+        if period is None:
+            raise self.error(_date_problem(token.text), token)
+        return period
+
+    def window(self) -> tuple[dt.date | None, dt.date]:
+        token = self.peek()
+        if self.take_word("by"):
+            return None, self.date().end
+        if self.take_word("between"):
+            first = self.date()
+            and_token = self.peek()
+            if not self.take_word("and"):
+                raise self.error("expected 'and' between the two dates of the window", and_token)
+            last_token = self.peek()
+            last = self.date()
+            if last.end <= first.start:
+                raise self.error("empty window: the second date ends before the first begins",
+                                 last_token)
+            return first.start, last.end
+        found = f", found {token.text!r}" if token else ""
+        raise self.error(f"expected a window: 'by DATE' or 'between DATE and DATE'{found}", token)
+
+    def dated(self) -> str:
+        if not self.take_word("dated"):
+            return "result"
+        by_token = self.peek()
+        if not self.take_word("by"):
+            raise self.error("expected 'dated by result' or 'dated by first-seen'", by_token)
+        basis = self.take("result or first-seen")
+        if basis.text not in ("result", "first-seen"):
+            raise self.error(f"unknown date basis {basis.text!r}; known: result, first-seen",
+                             basis)
+        return basis.text
+
+    def filters(self) -> list[Filter]:
+        if not self.take_word("where"):
+            return []
+        filters = [self.filter()]
+        while self.take_word("and"):
+            filters.append(self.filter())
+        return filters
+
+    def filter(self) -> Filter:
+        token = self.take("a filter")
+        name = token.text.lower()
+        if name in FLAG_FILTERS:
+            return Filter(name)
+        if name not in FILTER_NAMES:
+            raise self.error(f"unknown filter {token.text!r}; known: {', '.join(FILTER_NAMES)}",
+                             token)
+        op = self.take("an operator")
+        if name in COMPARISON_FILTERS:
+            if op.text not in (*OPERATORS, "="):
+                raise self.error(f"{name} takes <=, <, >=, > or = and a number", op)
+            number = self.take("a number")
+            try:
+                return Filter(name, op.text, float(number.text))
+            except ValueError:
+                raise self.error(f"{name} compares with a number, found {number.text!r}",
+                                 number) from None
+        expected = "~" if name == "model" else "="
+        if op.text != expected:
+            raise self.error(f"{name} takes {expected!r}, found {op.text!r}", op)
+        value = self.take("a value")
+        if name == "source":
+            if value.kind != "word":
+                raise self.error("source takes a source name, such as epoch-hub", value)
+            return Filter(name, "=", value.text)
+        if value.kind != "string":
+            raise self.error(f'{name} takes a double-quoted string, e.g. {name} {expected} "..."',
+                             value)
+        text = _unquote(value.text)
+        if name == "model":
+            try:
+                re.compile(text)
+            except re.error as error:
+                raise self.error(f"invalid regular expression: {error}", value) from None
+        return Filter(name, op.text, text)
+
+    def source(self, benchmark: str, method: str | None, filters: list[Filter],
+               metric_token: _Token) -> tuple[str, bool]:
+        named = [f for f in filters if f.name == "source"]
+        if len(named) > 1:
+            raise self.error("a claim reads one source; 'source =' is given twice")
+        if named:
+            name = str(named[0].value)
+            if name not in self.sources:
+                known = ", ".join(self.sources)
+                raise self.error(f"unknown source {name!r}; known: {known}")
+            if benchmark not in source_kinds.benchmarks_of(name, self.sources[name]):
+                raise self.error(f"source {name} has no benchmark {benchmark}")
+            return name, True
+        if method is not None:
+            return METR_METHODS[method], False
+        primary = source_kinds.primary_source(benchmark)
+        if primary is None:  # pragma: no cover - every benchmark in UNITS has one
+            raise self.error(f"no source yields {benchmark}", metric_token)
+        return primary, False
+
+    def check_filters(self, benchmark: str, source: str, filters: list[Filter]) -> None:
+        attributes = source_kinds.benchmarks_of(source, self.sources[source]).get(benchmark, {})
+        for f in filters:
+            if f.name in ("model", "source"):
+                continue
+            if f.name not in attributes:
+                has = ", ".join(a for a in attributes if a not in ("method", "runs")) or "none"
+                where = "" if source == source_kinds.primary_source(benchmark) else f" on {source}"
+                raise ClaimError(self.text, self._position(f),
+                                 f"{benchmark}{where} has no attribute {f.name!r}; it has {has}")
+
+    def _position(self, f: Filter) -> int:
+        for token in self.tokens:
+            if token.text.lower() == f.name:
+                return token.position
+        return 0
+
+
+def _date_problem(text: str) -> str:
+    return (f"malformed date {text!r}; use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 "
+            "or YYYY")
+
+
+def _unit_name(unit: str) -> str:
+    return "percent" if unit == "%" else "minutes or hours"
+
+
+def _example(unit: str) -> str:
+    return "85%" if unit == "%" else "480min or 8h"
+
+
+def parse(text: str, sources: Mapping[str, str] | None = None) -> Claim:
+    """Parse and check a claim. ``sources`` maps the configured source names to their kinds
+    (default: the built-in sources)."""
+    known = sources if sources is not None else {s.name: s.kind for s in source_kinds.BUILTIN}
+    return _Parser(text, known).claim()

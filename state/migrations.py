@@ -1,0 +1,155 @@
+"""The schema, as sqlite-utils migrations. Add new steps at the end; never edit old ones."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("resolver")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run(db, """
+        -- Every distinct payload, zlib-compressed, addressed by the sha256 of its raw bytes.
+        CREATE TABLE payloads (
+            sha256 TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            stored_size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            first_seen TEXT NOT NULL
+        );
+        -- Every poll of every source, successful, unchanged or failed.
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'unchanged', 'failed')),
+            url TEXT,
+            http_status INTEGER,
+            etag TEXT,
+            last_modified TEXT,
+            bytes INTEGER,
+            sha256 TEXT REFERENCES payloads(sha256),
+            error TEXT,
+            rows INTEGER,
+            new_rows INTEGER,
+            new_versions INTEGER,
+            retracted INTEGER,
+            restored INTEGER,
+            rejected TEXT,      -- JSON list of {benchmark, key, subject, reason}
+            suspicious TEXT,    -- JSON list of {benchmark, reason}
+            ms INTEGER
+        );
+        CREATE INDEX fetches_source_at ON fetches(source, at);
+        -- One row per (source, benchmark, key), with its versions below.
+        CREATE TABLE observations (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            benchmark TEXT NOT NULL,
+            key TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            retracted_at TEXT,
+            version_id INTEGER,
+            UNIQUE (source, benchmark, key)
+        );
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            observation_id INTEGER NOT NULL REFERENCES observations(id),
+            n INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            value REAL NOT NULL,
+            ci_low REAL,
+            ci_high REAL,
+            result_date TEXT,
+            attributes TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+            UNIQUE (observation_id, n)
+        );
+        CREATE INDEX versions_first_seen ON versions(first_seen);
+        -- A row missing from a healthy snapshot is retracted, and restored when it returns.
+        CREATE TABLE retractions (
+            id INTEGER PRIMARY KEY,
+            observation_id INTEGER NOT NULL REFERENCES observations(id),
+            at TEXT NOT NULL,
+            fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+            restored_at TEXT,
+            restored_fetch_id INTEGER REFERENCES fetches(id)
+        );
+        CREATE INDEX retractions_observation ON retractions(observation_id);
+        -- Per (source, benchmark): the last healthy row count and any suspicious streak.
+        CREATE TABLE benchmark_health (
+            source TEXT NOT NULL,
+            benchmark TEXT NOT NULL,
+            healthy_rows INTEGER NOT NULL,
+            healthy_at TEXT NOT NULL,
+            suspicious_since TEXT,
+            suspicious_keys TEXT,
+            suspicious_polls INTEGER NOT NULL DEFAULT 0,
+            suspicious_reason TEXT,
+            PRIMARY KEY (source, benchmark)
+        );
+        CREATE TABLE predictions (
+            id TEXT PRIMARY KEY,
+            claim TEXT NOT NULL,          -- the normalized claim, or 'manual'
+            raw TEXT NOT NULL,            -- the claim as the user wrote it
+            source TEXT,
+            benchmark TEXT,
+            late_days INTEGER,
+            confirm_hours REAL,
+            confirm_polls INTEGER,
+            deadline TEXT,
+            criteria TEXT,
+            probability REAL,
+            bet TEXT,
+            title TEXT,
+            author TEXT,
+            url TEXT,
+            quote TEXT,
+            registered_at TEXT NOT NULL,
+            -- The lifecycle, kept in step with the events (derivable from them).
+            status TEXT NOT NULL DEFAULT 'open',
+            outcome TEXT,
+            status_at TEXT,
+            deciding TEXT,                -- JSON: the deciding row or poll
+            baseline TEXT                 -- JSON: the frozen sota@DATE baseline
+        );
+        -- The append-only log of every change of every prediction.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            prediction_id TEXT NOT NULL REFERENCES predictions(id),
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT,
+            outcome TEXT,
+            at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            evidence TEXT,
+            by TEXT,
+            UNIQUE (prediction_id, seq)
+        );
+        CREATE INDEX events_at ON events(at);
+        CREATE TABLE digests (
+            date TEXT PRIMARY KEY,
+            window_from TEXT NOT NULL,
+            window_to TEXT NOT NULL,
+            written_at TEXT NOT NULL,
+            notified_at TEXT
+        );
+        CREATE TABLE heartbeat (
+            name TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            pid INTEGER
+        );
+        """)
+
+
+def _run(db: Database, script: str) -> None:
+    # One statement at a time: executescript() would commit the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)

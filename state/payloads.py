@@ -1,0 +1,50 @@
+"""Content-addressed raw payloads: sha256 of the raw bytes -> zlib-compressed bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+from sqlite_utils import Database
+
+COMPRESSION_LEVEL = 1  # fast: evidence storage must stay inside the poll budget
+
+
+class UnknownSnapshot(LookupError):
+    pass
+
+
+def sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def store(db: Database, body: bytes, *, digest: str, at: str) -> bool:
+    """Keep ``body`` unless it is already kept; True when it was new."""
+    if db.execute("SELECT 1 FROM payloads WHERE sha256 = ?", [digest]).fetchone():
+        return False
+    data = zlib.compress(body, COMPRESSION_LEVEL)
+    db.execute(
+        "INSERT INTO payloads (sha256, size, stored_size, data, first_seen) VALUES (?, ?, ?, ?, ?)",
+        [digest, len(body), len(data), data, at],
+    )
+    return True
+
+
+def load(db: Database, digest: str) -> tuple[str, bytes]:
+    """The full sha256 and raw bytes of a snapshot, by its sha256 or a unique prefix of it."""
+    prefix = digest.strip().lower()
+    if len(prefix) < 6 or any(c not in "0123456789abcdef" for c in prefix):
+        raise UnknownSnapshot(f"{digest!r} is not a sha256 (give at least 6 hex digits)")
+    rows = db.execute(
+        "SELECT sha256, data FROM payloads WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
+        [prefix, prefix + "g"],
+    ).fetchall()
+    if not rows:
+        raise UnknownSnapshot(f"no snapshot with sha256 {digest}")
+    if len(rows) > 1:
+        raise UnknownSnapshot(f"sha256 prefix {digest} is ambiguous; give more digits")
+    full, data = rows[0]
+    body = zlib.decompress(data)
+    if sha256(body) != full:  # pragma: no cover - would mean a corrupted database
+        raise UnknownSnapshot(f"snapshot {full} is corrupted: its bytes do not hash to it")
+    return full, body

@@ -1,0 +1,143 @@
+"""Predictions and their append-only event log.
+
+The lifecycle columns of ``predictions`` (status, outcome, status_at, deciding, baseline) are
+kept in step with the events in the same transaction; they can be rebuilt from the events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+IMMUTABLE = ("claim", "late_days", "confirm_hours", "confirm_polls", "probability", "bet",
+             "deadline", "criteria")
+METADATA = ("title", "author", "url", "quote")
+COLUMNS = (
+    "id", "claim", "raw", "source", "benchmark", "late_days", "confirm_hours", "confirm_polls",
+    "deadline", "criteria", "probability", "bet", "title", "author", "url", "quote",
+    "registered_at", "status", "outcome", "status_at", "deciding", "baseline",
+)
+
+
+@dataclass
+class Event:
+    prediction_id: str
+    kind: str  # status | baseline | note
+    at: str
+    recorded_at: str
+    reason: str
+    from_status: str | None = None
+    to_status: str | None = None
+    outcome: str | None = None
+    evidence: dict[str, Any] | None = None
+    by: str | None = None
+
+
+def get(db: Database, prediction_id: str) -> dict[str, Any] | None:
+    row = db.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM predictions WHERE id = ?", [prediction_id]
+    ).fetchone()
+    return _decode(row) if row else None
+
+
+def all_(db: Database, *, status: str | None = None) -> list[dict[str, Any]]:
+    sql = f"SELECT {', '.join(COLUMNS)} FROM predictions"
+    params: list[Any] = []
+    if status:
+        sql += " WHERE status = ?"
+        params.append(status)
+    return [_decode(row) for row in db.execute(sql + " ORDER BY registered_at, id", params)]
+
+
+def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
+    record = dict(zip(COLUMNS, row, strict=True))
+    for name in ("bet", "deciding", "baseline"):
+        if record[name] is not None:
+            record[name] = json.loads(record[name])
+    return record
+
+
+def insert(db: Database, record: dict[str, Any]) -> None:
+    values = dict(record)
+    if values.get("bet") is not None:
+        values["bet"] = json.dumps(values["bet"], sort_keys=True)
+    names = [name for name in COLUMNS if name in values]
+    db.execute(
+        f"INSERT INTO predictions ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        [values[name] for name in names],
+    )
+
+
+def update_metadata(db: Database, prediction_id: str, metadata: dict[str, Any]) -> bool:
+    current = get(db, prediction_id)
+    assert current is not None
+    changed = {k: v for k, v in metadata.items() if k in METADATA and current[k] != v}
+    if changed:
+        db.execute(
+            f"UPDATE predictions SET {', '.join(f'{k} = ?' for k in changed)} WHERE id = ?",
+            [*changed.values(), prediction_id],
+        )
+    return bool(changed)
+
+
+def append(db: Database, event: Event, *, status: str | None = None, outcome: str | None = None,
+           deciding: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> int:
+    """Append one event and move the prediction's lifecycle columns with it."""
+    seq = db.execute(
+        "SELECT coalesce(max(seq), 0) + 1 FROM events WHERE prediction_id = ?",
+        [event.prediction_id],
+    ).fetchone()[0]
+    cursor = db.execute(
+        "INSERT INTO events (prediction_id, seq, kind, from_status, to_status, outcome, at,"
+        " recorded_at, reason, evidence, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [event.prediction_id, seq, event.kind, event.from_status, event.to_status, event.outcome,
+         event.at, event.recorded_at, event.reason,
+         json.dumps(event.evidence, sort_keys=True) if event.evidence is not None else None,
+         event.by],
+    )
+    if event.kind == "status":
+        db.execute(
+            "UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?"
+            " WHERE id = ?",
+            [status, outcome, event.at, json.dumps(deciding) if deciding else None,
+             event.prediction_id],
+        )
+    if baseline is not None:
+        db.execute("UPDATE predictions SET baseline = ? WHERE id = ?",
+                   [json.dumps(baseline), event.prediction_id])
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def events(db: Database, prediction_id: str | None = None) -> list[dict[str, Any]]:
+    sql = ("SELECT id, prediction_id, seq, kind, from_status, to_status, outcome, at, recorded_at,"
+           " reason, evidence, by FROM events")
+    params: list[Any] = []
+    if prediction_id is not None:
+        sql += " WHERE prediction_id = ?"
+        params.append(prediction_id)
+    names = ("id", "prediction_id", "seq", "kind", "from_status", "to_status", "outcome", "at",
+             "recorded_at", "reason", "evidence", "by")
+    result = []
+    for row in db.execute(sql + " ORDER BY id", params):
+        record = dict(zip(names, row, strict=True))
+        record["evidence"] = json.loads(record["evidence"]) if record["evidence"] else None
+        result.append(record)
+    return result
+
+
+def latest_event_at(db: Database) -> str | None:
+    row = db.execute("SELECT max(at) FROM events").fetchone()
+    return row[0] if row else None
+
+
+def ids(db: Database, prediction_ids: Iterable[str]) -> set[str]:
+    wanted = list(prediction_ids)
+    if not wanted:
+        return set()
+    marks = ", ".join("?" for _ in wanted)
+    return {r[0] for r in db.execute(f"SELECT id FROM predictions WHERE id IN ({marks})", wanted)}
