@@ -140,11 +140,6 @@ def m001_initial(db: Database) -> None:
             written_at TEXT NOT NULL,
             notified_at TEXT
         );
-        CREATE TABLE heartbeat (
-            name TEXT PRIMARY KEY,
-            at TEXT NOT NULL,
-            pid INTEGER
-        );
         """)
 
 

@@ -1,0 +1,345 @@
+"""The command line (DESIGN section 5). Commands import what they use when they run, so that
+``resolver --help`` stays fast. A ``ResolverError`` becomes one line on stderr and exit 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from resolver import __version__
+from resolver.errors import ResolverError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from resolver.settings import Settings
+
+EXIT_SOURCES_FAILED = 3
+
+
+class _Context:
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+        self._settings: Settings | None = None
+        self._db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from resolver import settings
+
+            self._settings = settings.load()
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            from state.db import open_db
+
+            self._db = open_db(self.settings.state_dir)
+        return self._db
+
+    def setup_logging(self) -> None:
+        from resolver import log
+
+        log.setup(as_json=self.settings.log_json)
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="resolver")
+@click.option("--verbose", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Resolve public, dated, numeric predictions about AI benchmarks, with archived evidence.
+
+    Configuration comes from RESOLVER_* environment variables and the TOML file named by
+    RESOLVER_CONFIG (default: <state dir>/resolver.toml).
+    """
+    ctx.obj = _Context(verbose)
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="One cycle: poll every enabled source, evaluate, "
+              "write today's digest if due, then exit (3 if a source failed).")
+@pass_context
+def run(ctx: _Context, once: bool) -> None:
+    """Run the daemon: polls on schedule, evaluation, the nightly digest."""
+    ctx.setup_logging()
+    if once:
+        from resolver.daemon import run_once
+
+        failed = run_once(ctx.settings, ctx.db)
+        for name, reason in failed:
+            click.echo(f"{name}: {reason}", err=True)
+        sys.exit(EXIT_SOURCES_FAILED if failed else 0)
+    from resolver.daemon import Daemon
+
+    Daemon(ctx.settings).run()
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ingest a recorded payload instead of fetching (backfill, replay).")
+@click.option("--at", "at", help="With --from-file: the poll's time (ISO 8601; default now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the poll results as JSON.")
+@pass_context
+def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str | None,
+         as_json: bool) -> None:
+    """Poll sources now and evaluate (all enabled sources by default)."""
+    from resolver import poller
+    from resolver.clock import parse_timestamp
+
+    ctx.setup_logging()
+    sources = ctx.settings.resolved_sources()
+    for name in names:
+        if name not in sources:
+            raise ResolverError(f"unknown source {name!r}; known: {', '.join(sources)}")
+    if from_file is not None and len(names) != 1:
+        raise ResolverError("--from-file needs exactly one source name")
+    if at is not None and from_file is None:
+        raise ResolverError("--at needs --from-file (a live poll happens now)")
+    chosen = [sources[n] for n in names] or [s for s in sources.values() if s.enabled]
+    when = parse_timestamp(at) if at else None
+    results = []
+    failed = False
+    for source in chosen:
+        outcome = poller.poll(ctx.db, ctx.settings, source, at=when, from_file=from_file)
+        failed = failed or not outcome.poll.ok
+        results.append({"source": source.name, "status": outcome.poll.status,
+                        "rows": outcome.poll.rows, "error": outcome.poll.error,
+                        "sha256": outcome.poll.sha256,
+                        "changes": [c.__dict__ for c in outcome.changes]})
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    if failed:
+        sys.exit(EXIT_SOURCES_FAILED)
+
+
+@cli.command()
+@click.option("--at", "at", help="Evaluate as of this time (ISO 8601; default now).")
+@pass_context
+def evaluate(ctx: _Context, at: str | None) -> None:
+    """Evaluate every prediction as of a time."""
+    from resolver import poller
+    from resolver.clock import parse_timestamp
+
+    ctx.setup_logging()
+    changes = poller.run_evaluation(ctx.db, ctx.settings, at=parse_timestamp(at) if at else None)
+    if not changes:
+        click.echo("no changes", err=True)
+
+
+# -- predictions ----------------------------------------------------------------------------
+
+
+@cli.group()
+def predict() -> None:
+    """Register and list predictions."""
+
+
+@predict.command("add")
+@click.argument("claim")
+@click.option("--id", "prediction_id", required=True, help="A stable id, e.g. ai2027-swe-85.")
+@click.option("--title")
+@click.option("--author")
+@click.option("--url")
+@click.option("--quote")
+@click.option("--probability", type=float, help="The author's stated probability (0-1).")
+@click.option("--late-days", type=int)
+@click.option("--confirm-hours", type=float)
+@click.option("--confirm-polls", type=int)
+@click.option("--deadline", help="Manual claims: the DATE after which a person judges.")
+@click.option("--criteria", help="Manual claims: what the person checks.")
+@pass_context
+def predict_add(ctx: _Context, claim: str, prediction_id: str, **options: Any) -> None:
+    """Register one prediction. CLAIM is a claim, or "manual" with --deadline and --criteria."""
+    from resolver import register
+
+    entry = {"id": prediction_id, "claim": claim,
+             **{k: v for k, v in options.items() if v is not None}}
+    record = register.build(ctx.settings, entry)
+    added, _ = register.save(ctx.db, [record])
+    verb = "registered" if added else "already registered"
+    click.echo(f"{verb} {record['id']}: {record['claim']}")
+
+
+@predict.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def predict_import(ctx: _Context, file: Path) -> None:
+    """Register every prediction of a TOML file: all or nothing."""
+    from resolver import register
+
+    records = register.read_file(ctx.settings, file)
+    added, kept = register.save(ctx.db, records)
+    click.echo(f"{file}: {added} registered, {kept} already registered")
+
+
+@predict.command("list")
+@click.option("--status", type=click.Choice(["open", "provisional", "resolved", "annulled"]))
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def predict_list(ctx: _Context, status: str | None, as_json: bool) -> None:
+    """List predictions with their status and outcome."""
+    from resolver import report
+
+    items = report.summaries(ctx.db, status=status)
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    if not items:
+        click.echo("no predictions registered (see: resolver predict import FILE.toml)",
+                   err=True)
+        return
+    for item in items:
+        outcome = f" {item['outcome']}" if item["outcome"] else ""
+        click.echo(f"{item['id']:<32} {item['status']}{outcome:<5} {item['claim']}")
+
+
+@cli.command()
+@click.argument("prediction_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def show(ctx: _Context, prediction_id: str, as_json: bool) -> None:
+    """Explain a prediction: claim, baseline, status, events, evidence chain."""
+    from resolver import report
+
+    detail = report.detail(ctx.db, ctx.settings, prediction_id)
+    click.echo(json.dumps(detail, indent=2) if as_json else report.render_detail(detail))
+
+
+@cli.command()
+@click.argument("prediction_id")
+@click.argument("decision", type=click.Choice(["yes", "no", "annul"]))
+@click.option("--note", required=True, help="Why: shown in the event log and the digest.")
+@click.option("--by", "by", default=None, help="Who decides (default: $USER).")
+@click.option("--override", is_flag=True, help="Required to change a resolved or annulled "
+              "prediction.")
+@pass_context
+def resolve(ctx: _Context, prediction_id: str, decision: str, note: str, by: str | None,
+            override: bool) -> None:
+    """Resolve a prediction by hand (manual claims), or override a decision."""
+    import getpass
+
+    from resolver import report
+
+    who = by or getpass.getuser()
+    status = report.resolve_by_hand(ctx.db, prediction_id, decision, note=note, by=who,
+                                    override=override)
+    click.echo(f"{prediction_id}: {status}")
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--date", "day", help="The digest's date (YYYY-MM-DD; default today).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing files.")
+@pass_context
+def digest(ctx: _Context, day: str | None, fmt: str, to_stdout: bool) -> None:
+    """Render a digest again from the stored events (never notifies)."""
+    from resolver import digest as digests
+
+    date = digests.parse_day(day) if day else digests.today(ctx.settings)
+    content = digests.build(ctx.db, ctx.settings, date)
+    if to_stdout:
+        click.echo(digests.render(content, fmt), nl=False)
+        return
+    paths = digests.write_files(ctx.settings, content)
+    click.echo("\n".join(str(p) for p in paths))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def sources(ctx: _Context, as_json: bool) -> None:
+    """Sources with their last success, last failure and reason, and staleness."""
+    from resolver import report
+
+    items = report.sources(ctx.db, ctx.settings)
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        state = "disabled" if not item["enabled"] else ("STALE" if item["stale"] else "ok")
+        if item["enabled"] and item["failing_since"]:
+            state = f"FAILING since {item['failing_since']}"
+        click.echo(f"{item['name']:<22} {item['kind']:<24} {state}")
+        click.echo(f"  {item['url']}  every {item['every']}")
+        click.echo(f"  last success: {item['last_success'] or 'never'}"
+                   + (f"  ({item['rows']} rows)" if item["rows"] is not None else ""))
+        if item["last_failure"]:
+            click.echo(f"  last failure: {item['last_failure']}: {item['last_error']}")
+        for flag in item["suspicious"]:
+            click.echo(f"  suspicious: {flag['benchmark']}: {flag['reason']}")
+
+
+@cli.command()
+@click.argument("sha256")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
+@pass_context
+def evidence(ctx: _Context, sha256: str, output: Path | None) -> None:
+    """The archived raw bytes of a snapshot, by sha256 (or a unique prefix)."""
+    from state import payloads
+
+    try:
+        full, body = payloads.load(ctx.db, sha256)
+    except payloads.UnknownSnapshot as error:
+        raise ResolverError(str(error)) from None
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return
+    output.write_bytes(body)
+    click.echo(f"{output}: {len(body)} bytes, sha256 {full}", err=True)
+
+
+@cli.command()
+@pass_context
+def health(ctx: _Context) -> None:
+    """Exit 0 if the daemon's heartbeat is fresh (the container's HEALTHCHECK)."""
+    from resolver.daemon import heartbeat_age
+
+    age = heartbeat_age(ctx.settings)
+    limit = 3 * ctx.settings.heartbeat_every
+    if age is None:
+        _fail("unhealthy: no heartbeat yet (is `resolver run` running?)")
+    if age > limit:
+        _fail(f"unhealthy: last heartbeat {age:.0f}s ago (limit {limit:.0f}s)")
+    click.echo(f"healthy: last heartbeat {age:.0f}s ago")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def main() -> None:
+    verbose = "--verbose" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except ResolverError as error:
+        if verbose:
+            raise
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

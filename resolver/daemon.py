@@ -1,0 +1,194 @@
+"""The daemon: APScheduler 3 with one worker, so every write is serialised.
+
+Jobs: a poll per enabled source at its ``every`` (first one at start), the digest at
+``digest_cron`` in ``timezone``, and a heartbeat file that ``resolver health`` reads.
+SIGTERM stops it: no new job starts, a running poll gets a few seconds to finish (its
+transaction is rolled back otherwise), and the process exits 0 within 10 seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from resolver import clock, log, poller
+from resolver.errors import ResolverError
+from resolver.settings import Settings, Source
+from state.db import open_db
+
+HEARTBEAT_FILE = "heartbeat.json"
+STOP_GRACE_SECONDS = 7.0
+
+
+def heartbeat_path(settings: Settings) -> Path:
+    return settings.state_dir / HEARTBEAT_FILE
+
+
+def heartbeat_age(settings: Settings) -> float | None:
+    try:
+        data = json.loads(heartbeat_path(settings).read_text(encoding="utf-8"))
+        beat = clock.parse_instant(data["at"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return (dt.datetime.now(dt.UTC) - beat).total_seconds()
+
+
+def write_heartbeat(settings: Settings) -> None:
+    path = heartbeat_path(settings)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"at": clock.now(), "pid": os.getpid()}), encoding="utf-8")
+    tmp.replace(path)
+
+
+def import_prediction_files(db: Database, settings: Settings) -> list[tuple[str, str]]:
+    """Register the configured predictions files; a bad file is logged and skipped."""
+    from resolver import register
+
+    problems = []
+    for path in settings.predictions_files:
+        try:
+            added, _ = register.save(db, register.read_file(settings, path))
+        except ResolverError as error:
+            log.event("predictions-file", level=logging.WARNING, file=str(path), error=str(error))
+            problems.append((str(path), str(error)))
+            continue
+        if added:
+            log.event("predictions-file", file=str(path), registered=added)
+    return problems
+
+
+def run_once(settings: Settings, db: Database) -> list[tuple[str, str]]:
+    """One cycle; returns (source, reason) for each source that failed."""
+    from resolver import digest
+
+    import_prediction_files(db, settings)
+    failed = []
+    fetcher = poller.make_fetcher(settings)
+    try:
+        for source in settings.resolved_sources().values():
+            if not source.enabled:
+                continue
+            outcome = poller.poll(db, settings, source, fetcher=fetcher)
+            if not outcome.poll.ok:
+                failed.append((source.name, outcome.poll.error or "failed"))
+    finally:
+        fetcher.close()
+    for day in digest.due_dates(db, settings, now=dt.datetime.now(dt.UTC), catch_up=False):
+        if digest.write_once(db, settings, day):
+            log.event("digest", date=day.isoformat())
+    return failed
+
+
+class Daemon:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = open_db(settings.state_dir)
+        self.fetcher = poller.make_fetcher(settings)
+        self.busy = threading.Lock()
+        self.scheduler: Any = None
+
+    def run(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        from resolver.schedule import cron_fields, trigger
+
+        settings = self.settings
+        scheduler = self.scheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=dt.UTC,
+        )
+        now = dt.datetime.now(dt.UTC)
+        write_heartbeat(settings)
+        scheduler.add_job(write_heartbeat, IntervalTrigger(seconds=settings.heartbeat_every),
+                          args=[settings], executor="heartbeat", id="heartbeat")
+        scheduler.add_job(self._start, next_run_time=now, id="start")
+        for source in settings.resolved_sources().values():
+            if source.enabled:
+                scheduler.add_job(self._poll, IntervalTrigger(seconds=source.every),
+                                  args=[source], id=f"poll:{source.name}",
+                                  next_run_time=now + dt.timedelta(seconds=source.every))
+        scheduler.add_job(self._digest, trigger(cron_fields(settings.digest_cron),
+                                                settings.timezone), id="digest")
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        enabled = [s.name for s in settings.resolved_sources().values() if s.enabled]
+        log.event("start", state_dir=str(settings.state_dir), sources=",".join(enabled),
+                  digest_cron=settings.digest_cron, timezone=settings.timezone)
+        scheduler.start()
+        # The scheduler has stopped: give a running job a moment to finish.
+        if self.busy.acquire(timeout=STOP_GRACE_SECONDS):
+            self.busy.release()
+            self.fetcher.close()
+            log.event("stop", clean=True)
+            return
+        log.event("stop", clean=False, reason="a job was still running; its transaction is "
+                  "rolled back and redone at the next start")
+        logging.shutdown()
+        os._exit(0)
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        log.event("stopping", signal=signal.Signals(signum).name)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _guard(self, name: str, job: Any, *args: Any) -> None:
+        with self.busy:
+            try:
+                job(*args)
+            except Exception as error:  # one job's failure never stops the daemon
+                log.event("job-failed", level=logging.ERROR, job=name,
+                          error=f"{type(error).__name__}: {error}")
+
+    def _start(self) -> None:
+        def start() -> None:
+            from resolver import digest
+
+            import_prediction_files(self.db, self.settings)
+            for day in digest.due_dates(self.db, self.settings, now=dt.datetime.now(dt.UTC),
+                                        catch_up=True):
+                self._write_digest(day)
+            for source in self.settings.resolved_sources().values():
+                if source.enabled:
+                    self._poll_now(source)
+
+        self._guard("start", start)
+
+    def _poll(self, source: Source) -> None:
+        def run() -> None:
+            import_prediction_files(self.db, self.settings)
+            self._poll_now(source)
+
+        self._guard(f"poll:{source.name}", run)
+
+    def _poll_now(self, source: Source) -> None:
+        if self.scheduler is not None and not self.scheduler.running:
+            return
+        poller.poll(self.db, self.settings, source, fetcher=self.fetcher)
+
+    def _digest(self) -> None:
+        def run() -> None:
+            from resolver import digest
+
+            for day in digest.due_dates(self.db, self.settings, now=dt.datetime.now(dt.UTC),
+                                        catch_up=False):
+                self._write_digest(day)
+
+        self._guard("digest", run)
+
+    def _write_digest(self, day: dt.date) -> None:
+        from resolver import digest
+
+        if digest.write_once(self.db, self.settings, day):
+            log.event("digest", date=day.isoformat())
+

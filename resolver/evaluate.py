@@ -1,0 +1,357 @@
+"""Evaluation: the state of the art per claim, and the lifecycle (DESIGN sections 3 and 4).
+
+    open --crossing row--> provisional --confirmed--> resolved
+    open --late poll, nothing crosses--> provisional (late outcome)
+    provisional --evidence gone / late outcome broken--> open (evaluated again at once)
+    open, provisional --source retired--> annulled
+
+``evaluate(db, at=...)`` runs inside one write transaction and appends events; it reads only
+what polls at or before ``at`` saw.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from resolver import claims
+from resolver.claims import Claim
+from resolver.clock import add_days, add_hours
+from state import predictions as store
+from state.rows import Poll, Row, Version, polls_as_of, rows_as_of
+
+
+@dataclass(frozen=True)
+class Change:
+    prediction_id: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    outcome: str | None
+    at: str
+    reason: str
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse(text: str, sources: tuple[tuple[str, str], ...]) -> Claim:
+    return claims.parse(text, dict(sources))
+
+
+@dataclass
+class _Candidate:
+    row: Row
+    version: Version
+
+    @property
+    def value(self) -> float:
+        return self.version.value
+
+
+class SourceView:
+    """Everything one source's polls at or before ``at`` saw, indexed for state-of-the-art
+    queries: per (benchmark, filters), qualifying rows sorted by result date with a running
+    maximum, so that a ``by`` window is one binary search."""
+
+    def __init__(self, db: Database, source: str, at: str) -> None:
+        self.source = source
+        self.rows = rows_as_of(db, source, at)
+        self.polls = polls_as_of(db, source, at)
+        self.by_id = {row.id: row for rows in self.rows.values() for row in rows}
+        self._index: dict[tuple[Any, ...], tuple[list[str], list[_Candidate], list[int]]] = {}
+
+    def _sorted(self, claim: Claim) -> tuple[list[str], list[_Candidate], list[int]]:
+        key = (claim.benchmark, claim.row_filters)
+        index = self._index.get(key)
+        if index is None:
+            candidates = []
+            for row in self.rows.get(claim.benchmark, ()):
+                version = row.latest
+                if (not row.retracted and version.result_date is not None
+                        and _passes(claim, version)):
+                    candidates.append(_Candidate(row, version))
+            candidates.sort(key=lambda c: (c.version.result_date or "", c.row.key))
+            dates = [c.version.result_date or "" for c in candidates]
+            running: list[int] = []  # index of the best candidate among the first i+1
+            for i, candidate in enumerate(candidates):
+                if not running or candidate.value > candidates[running[-1]].value:
+                    running.append(i)
+                else:
+                    running.append(running[-1])
+            index = self._index[key] = (dates, candidates, running)
+        return index
+
+    def best(self, claim: Claim, start: dt.date | None, end: dt.date) -> _Candidate | None:
+        """The qualifying row with the highest value in [start, end)."""
+        if claim.basis == "first-seen":
+            return self._best_first_seen(claim, start, end)
+        dates, candidates, running = self._sorted(claim)
+        stop = bisect.bisect_left(dates, end.isoformat())
+        if start is None:
+            return candidates[running[stop - 1]] if stop else None
+        first = bisect.bisect_left(dates, start.isoformat())
+        window = candidates[first:stop]
+        return max(window, key=lambda c: c.value) if window else None
+
+    def _best_first_seen(self, claim: Claim, start: dt.date | None,
+                         end: dt.date) -> _Candidate | None:
+        best = None
+        for row in self.rows.get(claim.benchmark, ()):
+            if row.retracted:
+                continue
+            version = qualifying_version(claim, row, start, end)
+            if version is not None and (best is None or version.value > best.value):
+                best = _Candidate(row, version)
+        return best
+
+
+def _passes(claim: Claim, version: Version) -> bool:
+    return all(f.matches(version.attributes, version.subject) for f in claim.row_filters)
+
+
+def qualifying_version(claim: Claim, row: Row, start: dt.date | None,
+                       end: dt.date) -> Version | None:
+    """The version of ``row`` that counts for ``claim`` in [start, end), if any."""
+    if row.retracted:
+        return None
+    if claim.basis == "first-seen":
+        low = start.isoformat() if start else ""
+        high = end.isoformat()
+        for version in reversed(row.versions):
+            if low <= version.first_seen < high:
+                return version if _passes(claim, version) else None
+        return None
+    version = row.latest
+    date = version.result_date
+    if date is None or date >= end.isoformat() or (start and date < start.isoformat()):
+        return None
+    return version if _passes(claim, version) else None
+
+
+def evidence(candidate: _Candidate | None, source: str) -> dict[str, Any] | None:
+    if candidate is None:
+        return None
+    row, version = candidate.row, candidate.version
+    return {
+        "source": source, "benchmark": row.benchmark, "key": row.key,
+        "subject": version.subject, "value": version.value, "version": version.n,
+        "result_date": version.result_date, "first_seen": version.first_seen,
+        "url": version.url, "snapshot_sha256": version.sha256,
+    }
+
+
+def _show(value: float, unit: str) -> str:
+    return claims.format_number(round(value, 6)) + unit
+
+
+@dataclass
+class _Prediction:
+    record: dict[str, Any]
+    claim: Claim
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+
+class Evaluator:
+    def __init__(self, db: Database, *, at: str, recorded_at: str,
+                 sources: Mapping[str, str], retired: Iterable[str] = ()) -> None:
+        self.db = db
+        self.at = at
+        self.recorded_at = recorded_at
+        self.sources = tuple(sorted(sources.items()))
+        self.retired = set(retired)
+        self.views: dict[str, SourceView] = {}
+
+    def view(self, source: str) -> SourceView:
+        view = self.views.get(source)
+        if view is None:
+            view = self.views[source] = SourceView(self.db, source, self.at)
+        return view
+
+    def run(self) -> list[Change]:
+        changes: list[Change] = []
+        for record in store.all_(self.db):
+            if record["status"] not in ("open", "provisional") or record["claim"] == "manual":
+                continue
+            prediction = _Prediction(record, _parse(record["claim"], self.sources))
+            self.step(prediction)
+            changes.extend(prediction.changes)
+        return changes
+
+    # -- the lifecycle of one prediction -------------------------------------------------
+
+    def step(self, p: _Prediction) -> None:
+        if p.record["source"] in self.retired:
+            self._move(p, "annulled", None, f"source {p.record['source']} is retired", None, None)
+            return
+        view = self.view(p.claim.source)
+        if p.record["baseline"] is None and p.claim.multiple is not None:
+            self._freeze_baseline(p, view)
+        threshold = self._threshold(p)
+        if threshold is None:
+            return  # the baseline is not frozen yet: the claim neither crosses nor times out
+        if p.record["status"] == "provisional":
+            self._provisional(p, view, threshold)
+        if p.record["status"] == "open":
+            self._open(p, view, threshold)
+            if p.record["status"] == "provisional":
+                self._confirm(p, view, upto=self.at)
+
+    def _threshold(self, p: _Prediction) -> float | None:
+        if p.claim.threshold is not None:
+            return p.claim.threshold
+        baseline = p.record["baseline"]
+        if baseline is None:
+            return None
+        return float(baseline["threshold"])
+
+    def _freeze_baseline(self, p: _Prediction, view: SourceView) -> None:
+        claim = p.claim
+        assert claim.sota is not None and claim.multiple is not None
+        best = view.best(claim, None, claim.sota.end)
+        if best is None:
+            return
+        threshold = round(claim.multiple * best.value, 9)
+        unit = claim.unit
+        text = (f"{claims.format_number(claim.multiple)} x {_show(best.value, unit)} "
+                f"({best.version.subject}) = {_show(threshold, unit)}")
+        baseline = {"value": best.value, "threshold": threshold, "text": text,
+                    "evidence": evidence(best, claim.source)}
+        event = store.Event(p.id, "baseline", self.at, self.recorded_at,
+                            f"baseline sota@{claim.sota.last_day.isoformat()} frozen: {text}",
+                            evidence=baseline["evidence"])
+        store.append(self.db, event, baseline=baseline)
+        p.record["baseline"] = baseline
+        p.changes.append(Change(p.id, "baseline", None, None, None, self.at, event.reason))
+
+    def _open(self, p: _Prediction, view: SourceView, threshold: float) -> None:
+        claim = p.claim
+        best = view.best(claim, claim.start, claim.end)
+        poll = view.polls[-1] if view.polls else None
+        if best is not None and claim.crosses(best.value, threshold):
+            outcome = "yes" if claim.crossing_is_yes else "no"
+            word = "reached" if claim.crossing_is_yes else "broken"
+            reason = (f"{claim.benchmark} {_show(best.value, claim.unit)} by "
+                      f"{best.version.subject} ({best.row.key}, dated {best.version.result_date})"
+                      f": threshold {claim.op} {_show(threshold, claim.unit)} {word}")
+            deciding = {"observation_id": best.row.id, "key": best.row.key, "late": False,
+                        "poll_at": poll.at if poll else self.at}
+            self._move(p, "provisional", outcome, reason, evidence(best, claim.source), deciding)
+            return
+        late = self._late_poll(p, view)
+        if late is None:
+            return
+        outcome = "no" if claim.crossing_is_yes else "yes"
+        shown = (f"best {_show(best.value, claim.unit)} by {best.version.subject}"
+                 if best else "no qualifying row")
+        reason = (f"window closed {(claim.end - dt.timedelta(days=1)).isoformat()} and "
+                  f"{p.record['late_days']} late days passed; {shown}, threshold "
+                  f"{claim.op} {_show(threshold, claim.unit)} not crossed")
+        found = evidence(best, claim.source)
+        deciding = {"observation_id": best.row.id if best else None, "late": True,
+                    "poll_at": late.at, "snapshot_sha256": late.sha256}
+        proof = {"row": found, "poll": {"at": late.at, "snapshot_sha256": late.sha256}}
+        self._move(p, "provisional", outcome, reason, proof, deciding)
+
+    def _late_poll(self, p: _Prediction, view: SourceView) -> Poll | None:
+        due = add_days(p.claim.end.isoformat(), int(p.record["late_days"]))
+        for poll in view.polls:
+            if poll.at >= due and p.claim.benchmark not in poll.suspicious:
+                return poll
+        return None
+
+    def _provisional(self, p: _Prediction, view: SourceView, threshold: float) -> None:
+        deciding = p.record["deciding"] or {}
+        claim = p.claim
+        if deciding.get("late"):
+            best = view.best(claim, claim.start, claim.end)
+            broken = best is not None and claim.crosses(best.value, threshold)
+            why = (f"a crossing row appeared: {_show(best.value, claim.unit)} by "
+                   f"{best.version.subject} ({best.row.key})" if broken and best else "")
+        else:
+            row = view.by_id.get(deciding.get("observation_id", -1))
+            version = qualifying_version(claim, row, claim.start, claim.end) if row else None
+            broken = version is None or not claim.crosses(version.value, threshold)
+            why = self._why_gone(p, row, version, threshold) if broken else ""
+        if not broken:
+            self._confirm(p, view, upto=self.at)
+            return
+        # Confirmation may have completed before this evaluation saw the change.
+        self._confirm(p, view, upto=self.at, strictly_before=True)
+        if p.record["status"] == "provisional":
+            self._move(p, "open", None, why, None, None)
+
+    def _why_gone(self, p: _Prediction, row: Row | None, version: Version | None,
+                  threshold: float) -> str:
+        key = (p.record["deciding"] or {}).get("key")
+        if row is None:
+            return f"the deciding row {key} is no longer in the store"
+        if row.retracted:
+            return f"the deciding row {key} was retracted by the source"
+        if version is None:
+            latest = row.latest
+            return (f"the deciding row {key} no longer qualifies (now {latest.value:g}, "
+                    f"dated {latest.result_date}, {latest.subject})")
+        return (f"the deciding row {key} was revised to {_show(version.value, p.claim.unit)}, "
+                f"which no longer crosses {_show(threshold, p.claim.unit)}")
+
+    def _confirm(self, p: _Prediction, view: SourceView, *, upto: str,
+                 strictly_before: bool = False) -> None:
+        deciding = p.record["deciding"] or {}
+        since = deciding.get("poll_at") or p.record["status_at"]
+        polls = [poll.at for poll in view.polls
+                 if poll.at >= since and (poll.at < upto if strictly_before else poll.at <= upto)]
+        needed = int(p.record["confirm_polls"])
+        if len(polls) < needed:
+            return
+        moment = max(add_hours(p.record["status_at"], float(p.record["confirm_hours"])),
+                     polls[needed - 1] if needed else p.record["status_at"])
+        if moment > upto:
+            return
+        held = sum(1 for poll_at in polls if poll_at <= moment)
+        reason = (f"{p.record['outcome']}: the evidence held for {p.record['confirm_hours']:g}h "
+                  f"and {held} polls of {p.claim.source}")
+        self._move(p, "resolved", p.record["outcome"], reason, self._last_evidence(p),
+                   p.record["deciding"], at=moment)
+
+    def _last_evidence(self, p: _Prediction) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT evidence FROM events WHERE prediction_id = ? AND kind = 'status'"
+            " AND to_status = 'provisional' ORDER BY seq DESC LIMIT 1", [p.id]
+        ).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def _move(self, p: _Prediction, status: str, outcome: str | None, reason: str,
+              proof: dict[str, Any] | None, deciding: dict[str, Any] | None, *,
+              at: str | None = None) -> None:
+        when = at or self.at
+        event = store.Event(p.id, "status", when, self.recorded_at, reason,
+                            from_status=p.record["status"], to_status=status, outcome=outcome,
+                            evidence=proof)
+        store.append(self.db, event, status=status, outcome=outcome, deciding=deciding)
+        p.changes.append(Change(p.id, "status", p.record["status"], status, outcome, when,
+                                reason))
+        p.record.update(status=status, outcome=outcome, status_at=when, deciding=deciding)
+
+
+def evaluate(db: Database, *, at: str, recorded_at: str, sources: Mapping[str, str],
+             retired: Iterable[str] = ()) -> list[Change]:
+    """Evaluate every open or provisional prediction at ``at``; the caller holds the write
+    transaction."""
+    return Evaluator(db, at=at, recorded_at=recorded_at, sources=sources, retired=retired).run()
+
+
+def state_of_the_art(db: Database, claim: Claim, at: str) -> dict[str, Any] | None:
+    """The best qualifying row for a claim's window as of ``at`` (for ``show``)."""
+    view = SourceView(db, claim.source, at)
+    return evidence(view.best(claim, claim.start, claim.end), claim.source)
+

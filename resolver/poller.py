@@ -1,0 +1,137 @@
+"""One poll of one source: fetch (outside any lock) -> parse -> record and evaluate (one
+write transaction). A poll catches its own failure, records it, and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+import sources as source_kinds
+from resolver import clock, log
+from resolver.errors import ResolverError
+from resolver.evaluate import Change, evaluate
+from resolver.settings import Settings, Source
+from sources.base import PayloadError
+from sources.fetch import Fetched, FetchError, Fetcher
+from state import payloads
+from state.db import write
+from state.polls import FetchInfo, PollResult, last_poll_at, last_success, record_failure
+from state.polls import record_snapshot, record_unchanged
+
+
+@dataclass
+class Outcome:
+    poll: PollResult
+    changes: list[Change]
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(user_agent=settings.user_agent, timeout=settings.http_timeout,
+                   max_bytes=settings.max_payload)
+
+
+def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher | None = None,
+         at: str | None = None, from_file: Path | None = None) -> Outcome:
+    """Poll ``source`` now (or ingest ``from_file`` as a poll made ``at``) and evaluate."""
+    started = time.perf_counter()
+    when = at or clock.now()
+    previous = last_poll_at(db, source.name)
+    if previous is not None and when < previous:
+        raise ResolverError(f"{source.name} was last polled at {previous}; a poll at {when} "
+                            "would go back in time (replay files in date order)")
+    module = source_kinds.kind_module(source.kind)
+    last = last_success(db, source.name)
+    fetched: Fetched | None = None
+    error: str | None = None
+    if from_file is not None:
+        url = f"file:{from_file.resolve()}"
+        try:
+            fetched = Fetched(url, from_file.read_bytes())
+        except OSError as problem:
+            raise ResolverError(f"cannot read {from_file}: {problem.strerror}") from None
+    else:
+        url = source.url
+        own = fetcher or make_fetcher(settings)
+        try:
+            fetched = own.fetch(url, etag=last and last["etag"],
+                                last_modified=last and last["last_modified"])
+        except FetchError as problem:
+            error = problem.reason
+        finally:
+            if fetcher is None:
+                own.close()
+    info = FetchInfo(url=fetched.url if fetched else url, recorded_at=clock.now(),
+                     http_status=fetched.http_status if fetched else None,
+                     etag=fetched.etag if fetched else None,
+                     last_modified=fetched.last_modified if fetched else None)
+    snapshot = digest = None
+    if fetched is not None and fetched.body is not None:
+        digest = payloads.sha256(fetched.body)
+        if last is None or digest != last["sha256"]:
+            try:
+                snapshot = module.parse(fetched.body, fetched.headers)
+            except PayloadError as problem:
+                error = f"unusable payload: {problem.reason}"
+    elif fetched is not None and last is None:
+        error = "HTTP 304 Not Modified, but no earlier payload is stored"
+    with write(db):
+        if error is not None or fetched is None:
+            result = record_failure(db, source=source.name, at=when, info=info,
+                                    error=error or "no payload")
+        elif snapshot is not None and fetched.body is not None and digest is not None:
+            result = record_snapshot(db, source=source.name, at=when, info=info,
+                                     body=fetched.body, digest=digest, snapshot=snapshot)
+        else:
+            result = record_unchanged(db, source=source.name, at=when, info=info)
+        changes: list[Change] = []
+        if result.ok:
+            changes = evaluate(db, at=when, recorded_at=info.recorded_at,
+                               sources=settings.source_kinds(), retired=_retired(settings))
+    _log(result, changes, started)
+    return Outcome(result, changes)
+
+
+def _retired(settings: Settings) -> set[str]:
+    return {name for name, source in settings.resolved_sources().items() if source.retired}
+
+
+def run_evaluation(db: Database, settings: Settings, *, at: str | None = None) -> list[Change]:
+    from state.predictions import latest_event_at
+
+    when = at or clock.now()
+    with write(db):
+        latest = latest_event_at(db)
+        if latest is not None and when < latest:
+            raise ResolverError(f"the latest event is at {latest}; cannot evaluate at {when}, "
+                                "which is earlier")
+        changes = evaluate(db, at=when, recorded_at=clock.now(), sources=settings.source_kinds(),
+                           retired=_retired(settings))
+    for change in changes:
+        log_change(change)
+    return changes
+
+
+def _log(result: PollResult, changes: list[Change], started: float) -> None:
+    ms = round((time.perf_counter() - started) * 1000)
+    level = logging.WARNING if not result.ok else logging.INFO
+    log.event("poll", level=level, source=result.source, at=result.at, status=result.status,
+              rows=result.rows or None, new=result.new_rows or None,
+              versions=result.new_versions or None, retracted=result.retracted or None,
+              restored=result.restored or None, rejected=len(result.rejected) or None,
+              suspicious=",".join(s["benchmark"] for s in result.suspicious) or None,
+              sha256=result.sha256[:12] if result.sha256 else None, error=result.error, ms=ms)
+    for rejection in result.rejected:
+        log.event("rejected", level=logging.WARNING, source=result.source, **rejection)
+    for change in changes:
+        log_change(change)
+
+
+def log_change(change: Change) -> None:
+    log.event(change.kind if change.kind != "status" else "prediction", id=change.prediction_id,
+              **({"from": change.from_status, "to": change.to_status, "outcome": change.outcome}
+                 if change.kind == "status" else {}), at=change.at, reason=change.reason)

@@ -1,0 +1,261 @@
+"""Configuration (DESIGN section 6): environment over the TOML file over defaults.
+
+``load()`` returns validated ``Settings`` or raises ``ConfigError`` with one line naming
+the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+import sources as source_kinds
+from resolver import __version__
+from resolver.errors import ConfigError
+
+ENV_PREFIX = "RESOLVER_"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_BYTES = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_duration(value: Any) -> float:
+    """``30s``, ``15m``, ``6h``, ``2d`` (or a number of seconds) -> seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"invalid duration {value!r}: use e.g. 30s, 15m, 6h or 2d")
+        seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration {value!r} must be positive")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"invalid size {value!r}: use e.g. 64MB")
+    return int(float(match.group(1)) * _BYTES[(match.group(2) or "b").lower()])
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def default_state_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("resolver", appauthor=False))
+
+
+class SourceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = None
+    url: str | None = None
+    every: Duration | None = None
+    enabled: bool = True
+    retired: bool = False
+    late_days: int | None = Field(default=None, ge=0)
+    confirm_hours: float | None = Field(default=None, ge=0)
+    confirm_polls: int | None = Field(default=None, ge=1)
+
+
+class Source(BaseModel):
+    """A source as configured: a built-in one with overrides, or a user-added one."""
+
+    name: str
+    kind: str
+    url: str
+    every: float
+    enabled: bool
+    retired: bool
+    late_days: int
+    confirm_hours: float
+    confirm_polls: int
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False,
+    )
+
+    state_dir: Path = Field(default_factory=default_state_dir)
+    config: Path | None = None
+    timezone: str = "UTC"
+    digest_cron: str = "30 6 * * *"
+    catch_up_days: int = Field(default=7, ge=0)
+    poll_every: Duration = parse_duration("6h")
+    late_days: int | None = Field(default=None, ge=0)
+    confirm_hours: float | None = Field(default=None, ge=0)
+    confirm_polls: int | None = Field(default=None, ge=1)
+    http_timeout: Duration = 30.0
+    max_payload: Size = 64 * 1024 * 1024
+    user_agent: str = f"resolver/{__version__} (AI benchmark prediction resolver)"
+    notify: list[str] = Field(default_factory=list)
+    public_url: str | None = None
+    predictions_files: list[Path] = Field(default_factory=list)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    log_json: bool = False
+    heartbeat_every: Duration = 30.0
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init arguments; the environment wins over it.
+        return env_settings, init_settings
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from resolver.schedule import cron_fields
+
+        cron_fields(value)
+        return value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _source_names(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        merged: dict[str, Any] = {}
+        for name, table in value.items():
+            canonical = str(name).lower().replace("_", "-")
+            if isinstance(table, Mapping) and isinstance(merged.get(canonical), Mapping):
+                merged[canonical] = {**merged[canonical], **table}
+            else:
+                merged[canonical] = table
+        return merged
+
+    # -- derived ---------------------------------------------------------------------------
+
+    def resolved_sources(self) -> dict[str, Source]:
+        result: dict[str, Source] = {}
+        for builtin in source_kinds.BUILTIN:
+            own = self.sources.get(builtin.name, SourceSettings())
+            if own.kind is not None and own.kind != builtin.kind:
+                raise ConfigError(f"sources.{builtin.name}.kind: the built-in source "
+                                  f"{builtin.name} is of kind {builtin.kind}")
+            result[builtin.name] = self._source(builtin.name, builtin.kind, builtin.url, own,
+                                                builtin.late_days, builtin.confirm_hours)
+        for name, own in self.sources.items():
+            if name in result:
+                continue
+            if own.kind is None or own.url is None:
+                raise ConfigError(f"sources.{name}: a new source needs 'kind' and 'url' "
+                                  f"(kinds: {', '.join(sorted(source_kinds.KINDS))})")
+            if own.kind not in source_kinds.KINDS:
+                raise ConfigError(f"sources.{name}.kind: unknown kind {own.kind!r}; known: "
+                                  f"{', '.join(sorted(source_kinds.KINDS))}")
+            result[name] = self._source(name, own.kind, own.url, own, 30, 72)
+        return result
+
+    def _source(self, name: str, kind: str, url: str, own: SourceSettings, late_days: int,
+                confirm_hours: float) -> Source:
+        implemented = kind in source_kinds.KINDS
+        return Source(
+            name=name, kind=kind, url=own.url or url, every=own.every or self.poll_every,
+            # A kind this release cannot parse yet is never polled.
+            enabled=own.enabled and implemented, retired=own.retired,
+            late_days=_first(own.late_days, self.late_days, late_days),
+            confirm_hours=_first(own.confirm_hours, self.confirm_hours, confirm_hours),
+            confirm_polls=_first(own.confirm_polls, self.confirm_polls, 2),
+        )
+
+    def source_kinds(self) -> dict[str, str]:
+        return {name: source.kind for name, source in self.resolved_sources().items()}
+
+
+def _first(*values: Any) -> Any:
+    return next(value for value in values if value is not None)
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if env is None else env)
+    _check_env_names(environ)
+    state_dir = Path(environ.get("RESOLVER_STATE_DIR") or default_state_dir())
+    config_path = environ.get("RESOLVER_CONFIG")
+    path = Path(config_path) if config_path else state_dir / "resolver.toml"
+    data: dict[str, Any] = {}
+    if config_path or path.exists():
+        data = _read_toml(path)
+        data["config"] = path
+        if isinstance(data.get("sources"), dict):
+            # The environment names sources with '_' for '-'; merge both spellings as one.
+            data["sources"] = {str(k).replace("-", "_"): v for k, v in data["sources"].items()}
+    try:
+        settings = _with_env(environ, data)
+        settings.resolved_sources()
+    except ValidationError as error:
+        raise ConfigError(_one_line(error, path if data else None)) from None
+    return settings
+
+
+def _with_env(environ: dict[str, str], data: dict[str, Any]) -> Settings:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        return Settings(**data)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (RESOLVER_CONFIG)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _check_env_names(environ: Mapping[str, str]) -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    for name in environ:
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        key = name.upper()[len(ENV_PREFIX):].split("__")[0]
+        if key not in fields:
+            raise ConfigError(f"{name}: unknown setting; known: "
+                              f"{', '.join(sorted(ENV_PREFIX + f for f in fields))}")
+
+
+def _one_line(error: ValidationError, path: Path | None) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    where = f"{path}: " if path else ""
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}{location}: {message}{more}"
