@@ -264,12 +264,12 @@ class _Parser:
                              "(filters start with 'where' and are joined with 'and')", token)
         source, explicit = self.source(benchmark, method, filters, metric_token)
         self.check_filters(benchmark, source, filters)
-        filters = tuple(sorted(filters, key=lambda f: (f.name, f.text)))
-        row_filters = [f for f in filters if f.name != "source"]
+        ordered = tuple(sorted(filters, key=lambda f: (f.name, f.text)))
+        row_filters = [f for f in ordered if f.name != "source"]
         if method is not None:
             row_filters.insert(0, Filter("method", "=", method))
         return Claim(benchmark, method, op_token.text, unit, threshold, multiple, sota, start,
-                     end, basis, filters, source, explicit, tuple(row_filters))
+                     end, basis, ordered, source, explicit, tuple(row_filters))
 
     def metric(self) -> tuple[str, str | None, _Token]:
         token = self.take("a benchmark")

@@ -162,7 +162,7 @@ def predict() -> None:
 @click.option("--deadline", help="Manual claims: the DATE after which a person judges.")
 @click.option("--criteria", help="Manual claims: what the person checks.")
 @pass_context
-def predict_add(ctx: _Context, claim: str, prediction_id: str, **options: Any) -> None:
+def predict_add(ctx: _Context, /, claim: str, prediction_id: str, **options: Any) -> None:
     """Register one prediction. CLAIM is a claim, or "manual" with --deadline and --criteria."""
     from resolver import register
 
@@ -273,9 +273,16 @@ def sources(ctx: _Context, as_json: bool) -> None:
         click.echo(json.dumps(items, indent=2))
         return
     for item in items:
-        state = "disabled" if not item["enabled"] else ("STALE" if item["stale"] else "ok")
-        if item["enabled"] and item["failing_since"]:
+        if not item["supported"]:
+            state = "not polled: this release cannot parse this kind yet"
+        elif not item["enabled"]:
+            state = "disabled"
+        elif item["failing_since"]:
             state = f"FAILING since {item['failing_since']}"
+        elif item["last_success"] is None:
+            state = "never polled"
+        else:
+            state = "STALE" if item["stale"] else "ok"
         click.echo(f"{item['name']:<22} {item['kind']:<24} {state}")
         click.echo(f"  {item['url']}  every {item['every']}")
         click.echo(f"  last success: {item['last_success'] or 'never'}"

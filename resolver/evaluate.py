@@ -224,11 +224,11 @@ class Evaluator:
         unit = claim.unit
         text = (f"{claims.format_number(claim.multiple)} x {_show(best.value, unit)} "
                 f"({best.version.subject}) = {_show(threshold, unit)}")
-        baseline = {"value": best.value, "threshold": threshold, "text": text,
-                    "evidence": evidence(best, claim.source)}
+        proof = evidence(best, claim.source)
+        baseline = {"value": best.value, "threshold": threshold, "text": text, "evidence": proof}
         event = store.Event(p.id, "baseline", self.at, self.recorded_at,
                             f"baseline sota@{claim.sota.last_day.isoformat()} frozen: {text}",
-                            evidence=baseline["evidence"])
+                            evidence=proof)
         store.append(self.db, event, baseline=baseline)
         p.record["baseline"] = baseline
         p.changes.append(Change(p.id, "baseline", None, None, None, self.at, event.reason))

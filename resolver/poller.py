@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -17,11 +18,18 @@ from resolver.errors import ResolverError
 from resolver.evaluate import Change, evaluate
 from resolver.settings import Settings, Source
 from sources.base import PayloadError
-from sources.fetch import Fetched, FetchError, Fetcher
+from sources.fetch import Fetched, Fetcher, FetchError
 from state import payloads
 from state.db import write
-from state.polls import FetchInfo, PollResult, last_poll_at, last_success, record_failure
-from state.polls import record_snapshot, record_unchanged
+from state.polls import (
+    FetchInfo,
+    PollResult,
+    last_poll_at,
+    last_success,
+    record_failure,
+    record_snapshot,
+    record_unchanged,
+)
 
 
 @dataclass
@@ -58,8 +66,8 @@ def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher |
         url = source.url
         own = fetcher or make_fetcher(settings)
         try:
-            fetched = own.fetch(url, etag=last and last["etag"],
-                                last_modified=last and last["last_modified"])
+            fetched = own.fetch(url, etag=last["etag"] if last else None,
+                                last_modified=last["last_modified"] if last else None)
         except FetchError as problem:
             error = problem.reason
         finally:
@@ -132,6 +140,9 @@ def _log(result: PollResult, changes: list[Change], started: float) -> None:
 
 
 def log_change(change: Change) -> None:
-    log.event(change.kind if change.kind != "status" else "prediction", id=change.prediction_id,
-              **({"from": change.from_status, "to": change.to_status, "outcome": change.outcome}
-                 if change.kind == "status" else {}), at=change.at, reason=change.reason)
+    fields: dict[str, Any] = {"id": change.prediction_id}
+    if change.kind == "status":
+        fields.update({"from": change.from_status, "to": change.to_status,
+                       "outcome": change.outcome})
+    fields.update(at=change.at, reason=change.reason)
+    log.event("prediction" if change.kind == "status" else change.kind, **fields)

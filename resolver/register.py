@@ -6,6 +6,7 @@ author, quote and url may be updated by registering the same prediction again.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -69,7 +70,7 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> d
 
 def _manual(record: dict[str, Any], entry: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     deadline = entry.get("deadline")
-    text = deadline.isoformat() if hasattr(deadline, "isoformat") else deadline
+    text = deadline.isoformat() if isinstance(deadline, dt.date) else deadline
     period = claims.parse_period(str(text)) if text is not None else None
     if period is None:
         raise RegistrationError(f"{prefix}a manual claim needs 'deadline' (YYYY-MM-DD, YYYY-MM, "
@@ -187,7 +188,7 @@ def read_file(settings: Settings, path: Path) -> list[dict[str, Any]]:
 
 
 def _id_lines(text: str) -> dict[str, int]:
-    lines = {}
+    lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
         match = re.match(r"""\s*id\s*=\s*["']([^"']+)["']""", line)
         if match:

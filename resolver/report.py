@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+import sources as source_kinds
 from resolver import claims, clock
 from resolver.errors import NotFound, ResolverError
 from resolver.settings import Settings
@@ -166,6 +167,7 @@ def sources(db: Database, settings: Settings) -> list[dict[str, Any]]:
         result.append({
             "name": source.name, "kind": source.kind, "url": source.url,
             "enabled": source.enabled, "retired": source.retired,
+            "supported": source.kind in source_kinds.KINDS,
             "every": _duration(source.every),
             "last_success": last_ok[0] if last_ok else None,
             "rows": last_ok[1] if last_ok else None,

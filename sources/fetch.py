@@ -62,7 +62,9 @@ class Fetcher:
             self._client.close()
             self._client = None
 
-    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+    def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> Fetched:
         if url.startswith("file:"):
             return self._fetch_file(url, last_modified=last_modified)
         headers = {}
@@ -77,7 +79,9 @@ class Fetcher:
             except _Retryable as retry:
                 if attempt == self.attempts:
                     raise FetchError(retry.reason, http_status=retry.http_status) from None
-                wait = delay if retry.retry_after is None else min(retry.retry_after, self.max_retry_after)
+                wait = delay
+                if retry.retry_after is not None:
+                    wait = min(retry.retry_after, self.max_retry_after)
                 self.sleep(wait)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover

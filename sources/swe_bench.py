@@ -35,7 +35,7 @@ ATTRIBUTES: dict[str, type] = {
     "open-source": bool,
     "org": str,
 }
-BENCHMARKS: dict[str, dict[str, type]] = {benchmark: ATTRIBUTES for benchmark in BOARDS.values()}
+BENCHMARKS: dict[str, dict[str, type]] = dict.fromkeys(BOARDS.values(), ATTRIBUTES)
 
 _EMBEDDED = re.compile(
     rb'<script[^>]*id="leaderboard-data"[^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE
@@ -117,7 +117,7 @@ def _attributes(row: dict[str, Any]) -> dict[str, AttrValue]:
     attributes: dict[str, AttrValue] = {}
     # `checked` is true only when it is the boolean true; the old schema called it `verified`.
     checked = row["checked"] if "checked" in row else row.get("verified")
-    if isinstance(checked, bool) or isinstance(checked, str):
+    if isinstance(checked, bool | str):
         attributes["checked"] = checked is True
     open_weights = row.get("os_model")
     if isinstance(open_weights, bool):

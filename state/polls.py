@@ -73,7 +73,9 @@ def last_poll_at(db: Database, source: str) -> str | None:
     return row[0] if row else None
 
 
-def record_failure(db: Database, *, source: str, at: str, info: FetchInfo, error: str) -> PollResult:
+def record_failure(
+    db: Database, *, source: str, at: str, info: FetchInfo, error: str
+) -> PollResult:
     fetch_id = _insert_fetch(db, source, at, "failed", info, error=error)
     return PollResult(source, at, "failed", fetch_id, url=info.url, error=error)
 
@@ -110,7 +112,8 @@ def record_unchanged(db: Database, *, source: str, at: str, info: FetchInfo) -> 
             _set_healthy(db, source, benchmark, present, at)
         else:
             db.execute(
-                "UPDATE benchmark_health SET suspicious_polls = ? WHERE source = ? AND benchmark = ?",
+                "UPDATE benchmark_health SET suspicious_polls = ?"
+                " WHERE source = ? AND benchmark = ?",
                 [polls + 1, source, benchmark],
             )
             result.suspicious.append({"benchmark": benchmark, "reason": reason, "polls": polls + 1})
@@ -246,7 +249,8 @@ def _retract(db: Database, observation_ids: list[int], at: str, fetch_id: int) -
         [(oid, at, fetch_id) for oid in observation_ids],
     )
     db.conn.executemany(
-        "UPDATE observations SET retracted_at = ? WHERE id = ?", [(at, oid) for oid in observation_ids]
+        "UPDATE observations SET retracted_at = ? WHERE id = ?",
+        [(at, oid) for oid in observation_ids],
     )
     return len(observation_ids)
 

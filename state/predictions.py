@@ -50,7 +50,7 @@ def all_(db: Database, *, status: str | None = None) -> list[dict[str, Any]]:
     if status:
         sql += " WHERE status = ?"
         params.append(status)
-    return [_decode(row) for row in db.execute(sql + " ORDER BY registered_at, id", params)]
+    return [_decode(row) for row in db.execute(sql + " ORDER BY rowid", params)]
 
 
 def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
