@@ -52,7 +52,20 @@ class _Context:
 pass_context = click.make_pass_decorator(_Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns a ``ResolverError`` into one line on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ResolverError as error:
+            if isinstance(ctx.obj, _Context) and ctx.obj.verbose:
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="resolver")
 @click.option("--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -334,19 +347,4 @@ def _fail(message: str) -> NoReturn:
 
 
 def main() -> None:
-    verbose = "--verbose" in sys.argv[1:]
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except ResolverError as error:
-        if verbose:
-            raise
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    cli(prog_name="resolver")

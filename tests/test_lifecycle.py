@@ -1,0 +1,179 @@
+"""The lifecycle on small payloads: crossing, reversion, confirmation, late outcomes,
+suspicious snapshots, retraction, dating by first-seen, filters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cli
+from tests.payloads import Payloads, filler, row
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Payloads:
+    return Payloads(tmp_path)
+
+
+def poll(cli: Cli, path: str, at: str) -> None:
+    cli("poll", "swe-bench", "--from-file", path, "--at", at)
+
+
+def timeline(cli: Cli, prediction_id: str) -> list[tuple[Any, ...]]:
+    detail = json.loads(cli("show", prediction_id, "--json").output)
+    return [(e["from_status"], e["to_status"], e["outcome"], e["at"])
+            for e in detail["events"] if e["kind"] == "status"]
+
+
+def test_crossing_then_retraction_reverts_to_open(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    base = filler(10)
+    poll(cli, write(base + [row("20250601_star", 81.0, "2025-06-01")]), "2025-06-02")
+    poll(cli, write(base), "2025-06-03")  # the row vanished from a healthy board
+    assert timeline(cli, "p") == [
+        ("open", "provisional", "yes", "2025-06-02T00:00:00Z"),
+        ("provisional", "open", None, "2025-06-03T00:00:00Z"),
+    ]
+    detail = json.loads(cli("show p --json").output)
+    assert "retracted by the source" in detail["events"][-1]["reason"]
+    # The row returns: live again, and the claim crosses again.
+    poll(cli, write(base + [row("20250601_star", 81.0, "2025-06-01")]), "2025-06-04")
+    assert timeline(cli, "p")[-1] == ("open", "provisional", "yes", "2025-06-04T00:00:00Z")
+
+
+def test_revision_below_threshold_reverts_and_better_row_decides(cli: Cli,
+                                                                 write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    base = filler(10)
+    poll(cli, write(base + [row("20250601_a", 85.0, "2025-06-01")]), "2025-06-02")
+    # Revised to 79: no longer crosses. Another row crosses in the same poll.
+    poll(cli, write(base + [row("20250601_a", 79.0, "2025-06-01"),
+                            row("20250605_b", 80.5, "2025-06-05")]), "2025-06-06")
+    assert [t[:3] for t in timeline(cli, "p")] == [
+        ("open", "provisional", "yes"), ("provisional", "open", None),
+        ("open", "provisional", "yes")]
+    detail = json.loads(cli("show p --json").output)
+    assert "was revised to 79%" in detail["events"][1]["reason"]
+    assert detail["evidence"]["key"] == "Verified/20250605_b"
+
+
+def test_redating_out_of_the_window_reverts(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-06-30' --id p")
+    base = filler(10)
+    poll(cli, write(base + [row("20250601_a", 85.0, "2025-06-01")]), "2025-06-02")
+    poll(cli, write(base + [row("20250601_a", 85.0, "2025-07-02")]), "2025-07-03")
+    assert [t[1] for t in timeline(cli, "p")] == ["provisional", "open"]
+
+
+def test_confirmation_needs_hours_and_polls_and_is_dated_when_met(cli: Cli,
+                                                                  write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    path = write(filler(10) + [row("20250601_a", 85.0, "2025-06-01")])
+    poll(cli, path, "2025-06-02T00:00Z")
+    cli("evaluate --at 2025-06-06")  # 96 hours, but only one poll
+    assert [t[1] for t in timeline(cli, "p")] == ["provisional"]
+    poll(cli, path, "2025-06-07T12:00Z")  # an unchanged poll counts
+    assert timeline(cli, "p")[-1] == ("provisional", "resolved", "yes", "2025-06-07T12:00:00Z")
+
+
+def test_confirmation_completed_by_time_alone_is_dated_at_the_moment(cli: Cli,
+                                                                     write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    path = write(filler(10) + [row("20250601_a", 85.0, "2025-06-01")])
+    poll(cli, path, "2025-06-02T00:00Z")
+    poll(cli, path, "2025-06-02T06:00Z")
+    cli("evaluate --at 2025-06-20")
+    assert timeline(cli, "p")[-1] == ("provisional", "resolved", "yes", "2025-06-05T00:00:00Z")
+    # Resolved is sticky: a later retraction does not move it.
+    poll(cli, write(filler(10)), "2025-06-21")
+    assert timeline(cli, "p")[-1][1] == "resolved"
+
+
+def test_resolution_completed_before_a_retraction_stands(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    path = write(filler(10) + [row("20250601_a", 85.0, "2025-06-01")])
+    poll(cli, path, "2025-06-02T00:00Z")
+    poll(cli, path, "2025-06-02T06:00Z")
+    # No evaluation between 06-05 (confirmed) and this poll, which retracts the row.
+    poll(cli, write(filler(10)), "2025-06-10")
+    assert [t[1:] for t in timeline(cli, "p")][-1] == ("resolved", "yes", "2025-06-05T00:00:00Z")
+
+
+def test_shrinking_board_is_suspicious_until_three_polls_agree(cli: Cli,
+                                                               write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    cli("predict add 'swe-bench-verified < 95% by 2025-06-01' --id late")
+    star = row("20250601_a", 85.0, "2025-06-01")
+    poll(cli, write(filler(20) + [star]), "2025-07-01")
+    broken = write(filler(3) + [star])  # 21 rows -> 4: suspicious
+    poll(cli, broken, "2025-07-02")
+    status = json.loads(cli("sources --json").output)[0]
+    assert status["suspicious"][0]["benchmark"] == "swe-bench-verified"
+    assert "from 21 to 4" in status["suspicious"][0]["reason"]
+    # The late outcome of 'late' (due 2025-07-02) is not taken at a suspicious poll.
+    assert timeline(cli, "late") == []
+    poll(cli, broken, "2025-07-03")
+    output = cli("poll", "swe-bench", "--from-file", broken, "--at", "2025-07-04",
+                 "--json").output
+    rows = json.loads(output[output.index("["):])
+    assert rows[0]["status"] == "unchanged"
+    status = json.loads(cli("sources --json").output)[0]
+    assert status["suspicious"] == []  # retracted at the third agreeing poll
+    assert timeline(cli, "late") == [("open", "provisional", "yes", "2025-07-04T00:00:00Z")]
+
+
+def test_vanished_board_is_suspicious_not_retracted(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-lite >= 50% by 2025-12-31' --id lite")
+    poll(cli, write(filler(5), lite=[row("20250101_l", 60.0, "2025-01-01")]), "2025-02-01")
+    poll(cli, write(filler(5)), "2025-02-02")  # Lite vanished
+    assert [t[1] for t in timeline(cli, "lite")] == ["provisional"]
+    status = json.loads(cli("sources --json").output)[0]
+    assert status["suspicious"][0]["benchmark"] == "swe-bench-lite"
+
+
+def test_dated_by_first_seen_ignores_backdated_rows(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-06-30 dated by first-seen' --id seen")
+    cli("predict add 'swe-bench-verified >= 80% by 2025-06-30' --id dated")
+    poll(cli, write(filler(5)), "2025-06-01")
+    # Published in July, dated in May.
+    poll(cli, write(filler(5) + [row("20250501_late", 82.0, "2025-05-01")]), "2025-07-10")
+    assert [t[2] for t in timeline(cli, "dated")] == ["yes"]
+    assert timeline(cli, "seen") == []
+
+
+def test_filters_use_only_what_the_row_states(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31 where checked and pass@1' --id f")
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31 where model ~ \"^agent\"' --id m")
+    rows = filler(5) + [
+        row("20250601_a", 90.0, "2025-06-01", name="Agent A", checked=True),  # pass@1 unknown
+        row("20250602_b", 85.0, "2025-06-02", name="B", checked="false (See README.md)",
+            tags=["System: Attempts - 1"]),
+        row("20250603_c", 81.0, "2025-06-03", name="C", checked=True,
+            tags=["System: Attempts - 1"]),
+    ]
+    poll(cli, write(rows), "2025-06-04")
+    assert json.loads(cli("show f --json").output)["evidence"]["key"] == "Verified/20250603_c"
+    assert json.loads(cli("show m --json").output)["evidence"]["key"] == "Verified/20250601_a"
+
+
+def test_a_failed_fetch_moves_nothing(cli: Cli, write: Payloads, tmp_path: Path) -> None:
+    cli("predict add 'swe-bench-verified < 95% by 2025-01-31' --id p")
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b'{"leaderboards": [')
+    result = cli("poll", "swe-bench", "--from-file", str(broken), "--at", "2025-06-01",
+                 expect=3)
+    assert "status=failed" in result.output and "unusable payload: not JSON" in result.output
+    assert timeline(cli, "p") == []
+    status = json.loads(cli("sources --json").output)[0]
+    assert status["failing_since"] == "2025-06-01T00:00:00Z"
+    assert status["last_error"].startswith("unusable payload: not JSON")
+
+
+def test_evaluate_refuses_to_go_back_in_time(cli: Cli, write: Payloads) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+    poll(cli, write(filler(5) + [row("20250601_a", 85.0, "2025-06-01")]), "2025-06-02")
+    result = cli("evaluate --at 2025-06-01", expect=1)
+    assert "cannot evaluate at 2025-06-01T00:00:00Z" in result.output
