@@ -50,7 +50,8 @@ def test_replay_decides_the_seed_claims_and_never_counts_271(cli: Cli, swe_bench
     crossed = events(cli, "seventy-nine")
     assert [(e["to_status"], e["outcome"], e["at"]) for e in crossed] == [
         ("provisional", "yes", "2026-02-26T21:20:00Z")]
-    assert crossed[0]["evidence"]["key"] == "Verified/20251205_sonar-foundation-agent_claude-opus-4-5"
+    sonar = "Verified/20251205_sonar-foundation-agent_claude-opus-4-5"
+    assert crossed[0]["evidence"]["key"] == sonar
 
     listed = {p["id"]: p for p in json.loads(cli("predict", "list", "--json").output)}
     assert listed["mid-2025"]["status"] == "resolved"
