@@ -1,0 +1,169 @@
+"""The command line as a user meets it: run --once, registration, errors, settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Cli
+from tests.server import FixtureServer
+
+
+def test_run_once_polls_and_writes_todays_digest_once(cli: Cli, http: FixtureServer,
+                                                      swe_bench: Path, state_dir: Path) -> None:
+    url = http.serve("/lb.json", (swe_bench / "leaderboards.2025-07-31.json").read_bytes())
+    env = {"RESOLVER_SOURCES__SWE_BENCH__URL": url, "RESOLVER_DIGEST_CRON": "0 0 * * *"}
+    result = cli("run", "--once", **env)
+    assert "poll source=swe-bench" in result.output and "status=ok rows=247" in result.output
+    digests = sorted(p.name for p in (state_dir / "digests").iterdir())
+    assert len(digests) == 2 and digests[0].endswith(".json") and digests[1].endswith(".md")
+    again = cli("run", "--once", **env)
+    assert "status=unchanged" in again.output and "digest" not in again.output.split("poll")[-1]
+    assert sorted(p.name for p in (state_dir / "digests").iterdir()) == digests
+
+
+def test_run_once_exits_3_when_a_source_fails(cli: Cli, http: FixtureServer) -> None:
+    result = cli("run", "--once", expect=3,
+                 RESOLVER_SOURCES__SWE_BENCH__URL=http.url("/gone.json"))
+    assert "swe-bench: HTTP 404" in result.output
+
+
+def test_import_is_all_or_nothing_and_names_file_id_and_line(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('[[prediction]]\nid = "good"\nclaim = "swe-bench-verified >= 85% by 2025"\n'
+                    '\n[[prediction]]\nid = "bad"\n'
+                    'claim = "swe-bench-verified >= 85% by 2025 where steps <= 50"\n')
+    result = cli("predict", "import", str(path), expect=1)
+    line = result.output.strip()
+    assert line.startswith(f"error: {path}:6: bad: claim ")
+    assert "has no attribute 'steps'; it has checked, pass@1, open-weights" in line
+    assert "\n" not in line and "Traceback" not in result.output
+    assert json.loads(cli("predict", "list", "--json").output) == []
+
+
+def test_registration_is_immutable(cli: Cli, tmp_path: Path) -> None:
+    cli("predict", "add", "swe-bench-verified >= 85% by 2025-07-31", "--id", "p", "--title", "A")
+    # The same claim, normalized, with new metadata: a no-op that updates the title.
+    same = cli("predict", "add", "swe-bench-verified >= 85% by 2025-07-31 dated by result",
+               "--id", "p", "--title", "B")
+    assert same.output.startswith("already registered p")
+    assert json.loads(cli("show", "p", "--json").output)["title"] == "B"
+    other = cli("predict", "add", "swe-bench-verified >= 80% by 2025-07-31", "--id", "p",
+                expect=1)
+    assert "already registered with claim 'swe-bench-verified >= 85% by 2025-07-31" in other.output
+
+
+def test_the_seed_predictions_register(cli: Cli) -> None:
+    result = cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml"))
+    assert "9 registered" in result.output
+    listed = json.loads(cli("predict", "list", "--json").output)
+    claims = {p["id"]: p["claim"] for p in listed}
+    assert claims["metr-4x-in-a-year"] == (
+        "metr-p50-horizon@1.1 >= 4x sota@2025-04-16 by 2026-04-16 dated by result")
+    assert claims["metr-8h-in-21-months"] == (
+        "metr-p50-horizon@1.1 >= 480min by 2027-01-31 dated by result")
+    detail = json.loads(cli("show", "engineers-not-replaced-2027", "--json").output)
+    assert detail["deadline"] == "2026-12-31"
+    assert detail["bet"] == {"yes": "the sceptic", "no": "AI 2027 authors", "stake": "100 USD",
+                             "if_annulled": {"payer": "the sceptic", "stake": "50 USD"}}
+    metr = json.loads(cli("show", "metr-plateau", "--json").output)
+    assert (metr["late_days"], metr["confirm_hours"]) == (90, 336)
+    assert cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml")).output.endswith(
+        "0 registered, 9 already registered\n")
+
+
+def test_manual_resolution_and_override(cli: Cli) -> None:
+    cli("predict", "add", "manual", "--id", "m", "--deadline", "2026-12",
+        "--criteria", "a person checks")
+    assert cli("resolve", "m", "yes", "--note", "it happened", "--by", "ann").output == \
+        "m: resolved yes\n"
+    refused = cli("resolve", "m", "no", "--note", "changed my mind", expect=1)
+    assert "pass --override" in refused.output
+    cli("resolve", "m", "annul", "--note", "ambiguous", "--by", "bob", "--override")
+    events = json.loads(cli("show", "m", "--json").output)["events"]
+    assert [(e["to_status"], e["outcome"], e["by"], e["reason"]) for e in events] == [
+        ("resolved", "yes", "ann", "it happened"), ("annulled", None, "bob", "ambiguous")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["show", "nope"], "error: no prediction with id 'nope'"),
+    (["evidence", "abcdef12"], "error: no snapshot with sha256 abcdef12"),
+    (["evidence", "xyz"], "is not a sha256"),
+    (["poll", "nosuch"], "error: unknown source 'nosuch'; known: swe-bench,"),
+    (["poll", "swe-bench", "--at", "2025-01-01"], "--at needs --from-file"),
+    (["predict", "add", "swe-bench-verified >= 85 by 2025", "--id", "x"],
+     "column 23: the threshold needs a unit"),
+    (["predict", "add", "manual", "--id", "x"], "a manual claim needs 'deadline'"),
+    (["predict", "add", "swe-bench-verified >= 85% by 2025", "--id", "bad id"], "'id' must be"),
+    (["evaluate", "--at", "yesterday"], "not an ISO 8601 timestamp"),
+    (["digest", "--date", "2025-13-01"], "not a date"),
+])
+def test_user_mistakes_are_one_line_and_exit_1(cli: Cli, args: list[str], message: str) -> None:
+    result = cli(*args, expect=1)
+    assert message in result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RESOLVER_FOO": "1"}, "RESOLVER_FOO: unknown setting"),
+    ({"RESOLVER_POLL_EVERY": "often"}, "poll_every: invalid duration 'often'"),
+    ({"RESOLVER_DIGEST_CRON": "30 6 * *"}, "digest_cron: invalid cron expression"),
+    ({"RESOLVER_TIMEZONE": "Mars/Olympus"}, "timezone: unknown time zone 'Mars/Olympus'"),
+    ({"RESOLVER_SOURCES__SWE_BENCH__EVERY": "0s"}, "sources.swe-bench.every: duration"),
+    ({"RESOLVER_SOURCES__NEW__URL": "http://x"}, "sources.new: a new source needs 'kind'"),
+    ({"RESOLVER_HTTP_PORT": "99999"}, "http_port: Input should be less than or equal"),
+])
+def test_bad_settings_fail_at_start_with_one_line(cli: Cli, env: dict[str, str],
+                                                  message: str) -> None:
+    result = cli("sources", expect=1, **env)
+    assert message in result.output and result.output.count("\n") == 1
+
+
+def test_environment_over_toml_over_defaults(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "resolver.toml"
+    config.write_text('poll_every = "2h"\n[sources.swe-bench]\nurl = "file:///mirror.json"\n'
+                      'every = "1h"\n[sources.metr]\nlate_days = 10\n')
+    env = {"RESOLVER_CONFIG": str(config), "RESOLVER_SOURCES__SWE_BENCH__EVERY": "15m"}
+    listed = {s["name"]: s for s in json.loads(cli("sources", "--json", **env).output)}
+    assert listed["swe-bench"]["url"] == "file:///mirror.json"  # TOML
+    assert listed["swe-bench"]["every"] == "15m"  # environment wins
+    assert listed["metr"]["every"] == "2h"  # the global TOML key
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sources.swe-bench]\nurll = 'x'\n")
+    result = cli("sources", expect=1, RESOLVER_CONFIG=str(bad))
+    assert result.output == f"error: {bad}: sources.swe-bench.urll: unknown key\n"
+
+
+def test_late_days_come_from_the_most_specific_setting(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "resolver.toml"
+    config.write_text('late_days = 5\n[sources.swe-bench]\nconfirm_polls = 4\n')
+    env = {"RESOLVER_CONFIG": str(config)}
+    cli("predict", "add", "swe-bench-verified >= 85% by 2025", "--id", "a", **env)
+    cli("predict", "add", "swe-bench-verified >= 85% by 2025", "--id", "b", "--late-days", "9",
+        **env)
+    cli("predict", "add", "metr-p50-horizon >= 8h by 2027", "--id", "c", **env)
+    shown = {i: json.loads(cli("show", i, "--json", **env).output) for i in "abc"}
+    assert [(d["late_days"], d["confirm_polls"], d["confirm_hours"])
+            for d in shown.values()] == [(5, 4, 72), (9, 4, 72), (5, 2, 336)]
+
+
+def test_evidence_to_a_file(cli: Cli, swe_bench: Path, tmp_path: Path) -> None:
+    path = swe_bench / "leaderboards.2025-05-07.json"
+    output = cli("poll", "swe-bench", "--from-file", str(path), "--at", "2025-05-07",
+                 "--json").output
+    sha = json.loads(output[output.index("["):])[0]["sha256"]
+    cli("evidence", sha, "-o", str(tmp_path / "copy.json"))
+    assert (tmp_path / "copy.json").read_bytes() == path.read_bytes()
+
+
+def test_every_command_has_help_and_is_in_the_readme(cli: Cli) -> None:
+    from resolver.cli import cli as group
+
+    readme = (ROOT / "README.md").read_text()
+    names = [n for n in group.commands if n != "predict"]
+    names += [f"predict {n}" for n in group.commands["predict"].commands]  # type: ignore[attr-defined]
+    for name in names:
+        assert f"resolver {name}" in readme, name
+        assert "Usage:" in cli(*name.split(), "--help").output
