@@ -45,7 +45,8 @@ def query(state: Path, sql: str) -> list[tuple[object, ...]]:
 @pytest.fixture
 def daemon_env(state_dir: Path, tmp_path: Path, http: FixtureServer,
                swe_bench: Path) -> dict[str, str]:
-    url = http.serve("/leaderboards.json", (swe_bench / "leaderboards.2025-07-31.json").read_bytes())
+    body = (swe_bench / "leaderboards.2025-07-31.json").read_bytes()
+    url = http.serve("/leaderboards.json", body)
     predictions = tmp_path / "predictions.toml"
     predictions.write_text(PREDICTIONS)
     return {
