@@ -80,6 +80,7 @@ class Filter:
     name: str
     op: str | None = None  # None for flags
     value: str | float | None = None
+    position: int = field(default=0, compare=False)  # where it was written in the claim
 
     @property
     def text(self) -> str:
@@ -139,7 +140,7 @@ class Claim:
     unit: str  # "%" or "min"
     threshold: float | None  # absolute threshold in the unit; None when relative
     multiple: float | None  # N of "N x sota@DATE"
-    sota: Period | None
+    sota_end: dt.date | None  # the end (exclusive) of DATE's period in "sota@DATE"
     start: dt.date | None  # None: from the beginning of time
     end: dt.date  # exclusive
     basis: str  # "result" or "first-seen"
@@ -147,6 +148,11 @@ class Claim:
     source: str
     explicit_source: bool = False
     row_filters: tuple[Filter, ...] = field(default=(), compare=False)
+
+    @property
+    def sota_last_day(self) -> dt.date:
+        assert self.sota_end is not None
+        return self.sota_end - dt.timedelta(days=1)
 
     @property
     def crossing_is_yes(self) -> bool:
@@ -169,8 +175,8 @@ class Claim:
     @property
     def normalized(self) -> str:
         if self.multiple is not None:
-            assert self.sota is not None
-            threshold = f"{format_number(self.multiple)}x sota@{self.sota.last_day.isoformat()}"
+            assert self.sota_end is not None
+            threshold = f"{format_number(self.multiple)}x sota@{self.sota_last_day.isoformat()}"
         else:
             assert self.threshold is not None
             threshold = format_number(self.threshold) + self.unit
@@ -255,7 +261,7 @@ class _Parser:
             raise self.error(f"expected an operator (>=, >, <=, <), found {op_token.text!r}",
                              op_token)
         unit = source_kinds.UNITS[benchmark]
-        threshold, multiple, sota = self.threshold(benchmark, unit)
+        threshold, multiple, sota_end = self.threshold(benchmark, unit)
         start, end = self.window()
         basis = self.dated()
         filters = self.filters()
@@ -268,7 +274,7 @@ class _Parser:
         row_filters = [f for f in ordered if f.name != "source"]
         if method is not None:
             row_filters.insert(0, Filter("method", "=", method))
-        return Claim(benchmark, method, op_token.text, unit, threshold, multiple, sota, start,
+        return Claim(benchmark, method, op_token.text, unit, threshold, multiple, sota_end, start,
                      end, basis, ordered, source, explicit, tuple(row_filters))
 
     def metric(self) -> tuple[str, str | None, _Token]:
@@ -287,7 +293,7 @@ class _Parser:
         return name, method, token
 
     def threshold(self, benchmark: str, unit: str) -> tuple[float | None, float | None,
-                                                          Period | None]:
+                                                          dt.date | None]:
         token = self.take("a threshold")
         match = _NUMBER.match(token.text)
         if not match:
@@ -305,7 +311,7 @@ class _Parser:
             period = parse_period(sota_token.text[5:])
             if period is None:
                 raise self.error(_date_problem(sota_token.text[5:]), sota_token)
-            return None, number, period
+            return None, number, period.end
         if suffix is None:
             raise self.error(f"the threshold needs a unit: {benchmark} is measured in "
                              f"{_unit_name(unit)}, e.g. {_example(unit)}", token)
@@ -371,7 +377,7 @@ class _Parser:
         token = self.take("a filter")
         name = token.text.lower()
         if name in FLAG_FILTERS:
-            return Filter(name)
+            return Filter(name, position=token.position)
         if name not in FILTER_NAMES:
             raise self.error(f"unknown filter {token.text!r}; known: {', '.join(FILTER_NAMES)}",
                              token)
@@ -381,7 +387,7 @@ class _Parser:
                 raise self.error(f"{name} takes <=, <, >=, > or = and a number", op)
             number = self.take("a number")
             try:
-                return Filter(name, op.text, float(number.text))
+                return Filter(name, op.text, float(number.text), token.position)
             except ValueError:
                 raise self.error(f"{name} compares with a number, found {number.text!r}",
                                  number) from None
@@ -392,7 +398,7 @@ class _Parser:
         if name == "source":
             if value.kind != "word":
                 raise self.error("source takes a source name, such as epoch-hub", value)
-            return Filter(name, "=", value.text)
+            return Filter(name, "=", value.text, value.position)
         if value.kind != "string":
             raise self.error(f'{name} takes a double-quoted string, e.g. {name} {expected} "..."',
                              value)
@@ -402,20 +408,23 @@ class _Parser:
                 re.compile(text)
             except re.error as error:
                 raise self.error(f"invalid regular expression: {error}", value) from None
-        return Filter(name, op.text, text)
+        return Filter(name, op.text, text, token.position)
 
     def source(self, benchmark: str, method: str | None, filters: list[Filter],
                metric_token: _Token) -> tuple[str, bool]:
         named = [f for f in filters if f.name == "source"]
         if len(named) > 1:
-            raise self.error("a claim reads one source; 'source =' is given twice")
+            raise ClaimError(self.text, named[1].position,
+                             "a claim reads one source; 'source =' is given twice")
         if named:
             name = str(named[0].value)
             if name not in self.sources:
                 known = ", ".join(self.sources)
-                raise self.error(f"unknown source {name!r}; known: {known}")
+                raise ClaimError(self.text, named[0].position,
+                                 f"unknown source {name!r}; known: {known}")
             if benchmark not in source_kinds.benchmarks_of(name, self.sources[name]):
-                raise self.error(f"source {name} has no benchmark {benchmark}")
+                raise ClaimError(self.text, named[0].position,
+                                 f"source {name} has no benchmark {benchmark}")
             return name, True
         if method is not None:
             return METR_METHODS[method], False
@@ -432,14 +441,8 @@ class _Parser:
             if f.name not in attributes:
                 has = ", ".join(a for a in attributes if a not in ("method", "runs")) or "none"
                 where = "" if source == source_kinds.primary_source(benchmark) else f" on {source}"
-                raise ClaimError(self.text, self._position(f),
+                raise ClaimError(self.text, f.position,
                                  f"{benchmark}{where} has no attribute {f.name!r}; it has {has}")
-
-    def _position(self, f: Filter) -> int:
-        for token in self.tokens:
-            if token.text.lower() == f.name:
-                return token.position
-        return 0
 
 
 def _date_problem(text: str) -> str:

@@ -216,8 +216,8 @@ class Evaluator:
 
     def _freeze_baseline(self, p: _Prediction, view: SourceView) -> None:
         claim = p.claim
-        assert claim.sota is not None and claim.multiple is not None
-        best = view.best(claim, None, claim.sota.end)
+        assert claim.sota_end is not None and claim.multiple is not None
+        best = view.best(claim, None, claim.sota_end)
         if best is None:
             return
         threshold = round(claim.multiple * best.value, 9)
@@ -227,7 +227,7 @@ class Evaluator:
         proof = evidence(best, claim.source)
         baseline = {"value": best.value, "threshold": threshold, "text": text, "evidence": proof}
         event = store.Event(p.id, "baseline", self.at, self.recorded_at,
-                            f"baseline sota@{claim.sota.last_day.isoformat()} frozen: {text}",
+                            f"baseline sota@{claim.sota_last_day.isoformat()} frozen: {text}",
                             evidence=proof)
         store.append(self.db, event, baseline=baseline)
         p.record["baseline"] = baseline

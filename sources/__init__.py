@@ -96,7 +96,7 @@ _PLANNED: dict[str, dict[str, dict[str, type]]] = {
     "epoch-hub": {
         "swe-bench-verified": {},
         "swe-bench-bash-only": {},
-        "osworld": {"source": str},
+        "osworld": {},
         "metr-p50-horizon": {"method": str},
         "metr-p80-horizon": {"method": str},
     },
