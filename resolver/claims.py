@@ -150,6 +150,12 @@ class Claim:
     row_filters: tuple[Filter, ...] = field(default=(), compare=False)
 
     @property
+    def partition(self) -> str:
+        """Claims with the same partition have the same state of the art at any moment."""
+        filters = " and ".join(f.text for f in self.row_filters)
+        return f"{self.benchmark}|{filters}|{self.basis}|{self.start or ''}|{self.end}"
+
+    @property
     def sota_last_day(self) -> dt.date:
         assert self.sota_end is not None
         return self.sota_end - dt.timedelta(days=1)

@@ -25,7 +25,9 @@ def format_instant(instant: dt.datetime) -> str:
 
 
 def parse_instant(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, FORMAT).replace(tzinfo=dt.UTC)
+    if len(text) != 20 or text[-1] != "Z":
+        raise ValueError(f"not an instant in {FORMAT}: {text!r}")
+    return dt.datetime.fromisoformat(text)
 
 
 def parse_timestamp(text: str) -> str:

@@ -39,9 +39,15 @@ class Change:
     reason: str
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=262144)
 def _parse(text: str, sources: tuple[tuple[str, str], ...]) -> Claim:
+    """Claims are immutable, so a process parses each normalized claim once."""
     return claims.parse(text, dict(sources))
+
+
+def due(claim: Claim, late_days: int) -> str:
+    """The instant from which a successful poll may give a claim its late outcome."""
+    return add_days(claim.end.isoformat(), late_days)
 
 
 @dataclass
@@ -63,8 +69,10 @@ class SourceView:
         self.source = source
         self.rows = rows_as_of(db, source, at)
         self.polls = polls_as_of(db, source, at)
+        self.poll_times = [poll.at for poll in self.polls]
         self.by_id = {row.id: row for rows in self.rows.values() for row in rows}
         self._index: dict[tuple[Any, ...], tuple[list[str], list[_Candidate], list[int]]] = {}
+        self._best: dict[tuple[Any, ...], _Candidate | None] = {}
 
     def _sorted(self, claim: Claim) -> tuple[list[str], list[_Candidate], list[int]]:
         key = (claim.benchmark, claim.row_filters)
@@ -88,7 +96,15 @@ class SourceView:
         return index
 
     def best(self, claim: Claim, start: dt.date | None, end: dt.date) -> _Candidate | None:
-        """The qualifying row with the highest value in [start, end)."""
+        """The qualifying row with the highest value in [start, end). Claims that share a
+        benchmark, filters, date basis and window share the answer."""
+        key = (claim.benchmark, claim.row_filters, claim.basis, start, end)
+        if key not in self._best:
+            self._best[key] = self._find_best(claim, start, end)
+        return self._best[key]
+
+    def _find_best(self, claim: Claim, start: dt.date | None,
+                   end: dt.date) -> _Candidate | None:
         if claim.basis == "first-seen":
             return self._best_first_seen(claim, start, end)
         dates, candidates, running = self._sorted(claim)
@@ -101,13 +117,18 @@ class SourceView:
 
     def _best_first_seen(self, claim: Claim, start: dt.date | None,
                          end: dt.date) -> _Candidate | None:
+        low, high = (start.isoformat() if start else ""), end.isoformat()
         best = None
         for row in self.rows.get(claim.benchmark, ()):
             if row.retracted:
                 continue
-            version = qualifying_version(claim, row, start, end)
-            if version is not None and (best is None or version.value > best.value):
-                best = _Candidate(row, version)
+            # The row counts with its latest version first seen inside the window.
+            for version in reversed(row.versions):
+                if version.first_seen < high:
+                    if (version.first_seen >= low and (best is None or version.value > best.value)
+                            and _passes(claim, version)):
+                        best = _Candidate(row, version)
+                    break
         return best
 
 
@@ -177,11 +198,19 @@ class Evaluator:
             view = self.views[source] = SourceView(self.db, source, self.at)
         return view
 
-    def run(self) -> list[Change]:
+    def run(self, scope: Scope) -> list[Change]:
         changes: list[Change] = []
-        for record in store.all_(self.db):
-            if record["status"] not in ("open", "provisional") or record["claim"] == "manual":
-                continue
+        polled = None if scope.changed is None else scope.changed | scope.unchanged
+        bests: dict[str, float] = {}
+        for source in sorted(scope.changed or ()):
+            view = self.view(source)
+            for partition, sample in store.open_partitions(self.db, source):
+                claim = _parse(sample, self.sources)
+                best = view.best(claim, claim.start, claim.end)
+                if best is not None:
+                    bests[partition] = best.value
+        for record in store.pending(self.db, polled=polled, bests=bests, retired=self.retired,
+                                    at=self.at):
             prediction = _Prediction(record, _parse(record["claim"], self.sources))
             self.step(prediction)
             changes.extend(prediction.changes)
@@ -263,9 +292,11 @@ class Evaluator:
         self._move(p, "provisional", outcome, reason, proof, deciding)
 
     def _late_poll(self, p: _Prediction, view: SourceView) -> Poll | None:
-        due = add_days(p.claim.end.isoformat(), int(p.record["late_days"]))
-        for poll in view.polls:
-            if poll.at >= due and p.claim.benchmark not in poll.suspicious:
+        if p.record["due"] > self.at:
+            return None
+        times = view.poll_times
+        for poll in view.polls[bisect.bisect_left(times, p.record["due"]):]:
+            if p.claim.benchmark not in poll.suspicious:
                 return poll
         return None
 
@@ -343,11 +374,32 @@ class Evaluator:
         p.record.update(status=status, outcome=outcome, status_at=when, deciding=deciding)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which predictions an evaluation must look at. A poll whose payload changed can move
+    any claim on its source; an unchanged poll only those whose late outcome is due; time
+    alone can only complete a confirmation. ``everything()`` looks at all of them."""
+
+    changed: frozenset[str] | None = None  # sources with new data; None: every source
+    unchanged: frozenset[str] = frozenset()  # sources polled with the same payload
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def after_poll(cls, source: str, *, changed: bool) -> Scope:
+        if changed:
+            return cls(changed=frozenset({source}))
+        return cls(changed=frozenset(), unchanged=frozenset({source}))
+
+
 def evaluate(db: Database, *, at: str, recorded_at: str, sources: Mapping[str, str],
-             retired: Iterable[str] = ()) -> list[Change]:
-    """Evaluate every open or provisional prediction at ``at``; the caller holds the write
-    transaction."""
-    return Evaluator(db, at=at, recorded_at=recorded_at, sources=sources, retired=retired).run()
+             retired: Iterable[str] = (), scope: Scope | None = None) -> list[Change]:
+    """Evaluate the open and provisional predictions in ``scope`` (default: all) at ``at``;
+    the caller holds the write transaction."""
+    evaluator = Evaluator(db, at=at, recorded_at=recorded_at, sources=sources, retired=retired)
+    return evaluator.run(scope or Scope.everything())
 
 
 def state_of_the_art(db: Database, claim: Claim, at: str) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 import sources as source_kinds
 from resolver import clock, log
 from resolver.errors import ResolverError
-from resolver.evaluate import Change, evaluate
+from resolver.evaluate import Change, Scope, evaluate
 from resolver.settings import Settings, Source
 from sources.base import PayloadError
 from sources.fetch import Fetched, Fetcher, FetchError
@@ -98,8 +98,10 @@ def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher |
             result = record_unchanged(db, source=source.name, at=when, info=info)
         changes: list[Change] = []
         if result.ok:
+            scope = Scope.after_poll(source.name, changed=result.status == "ok")
             changes = evaluate(db, at=when, recorded_at=info.recorded_at,
-                               sources=settings.source_kinds(), retired=_retired(settings))
+                               sources=settings.source_kinds(), retired=_retired(settings),
+                               scope=scope)
     _log(result, changes, started)
     return Outcome(result, changes)
 

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from resolver import claims, clock
 from resolver.errors import ClaimError, RegistrationError
+from resolver.evaluate import due
 from resolver.settings import Settings
 from state import predictions as store
 from state.db import write
@@ -59,9 +60,11 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> d
     except ClaimError as error:
         raise RegistrationError(f"{prefix}{error}") from None
     source = settings.resolved_sources()[claim.source]
+    late_days = _timing(entry, "late_days", source.late_days, prefix, int)
     record.update(
         claim=claim.normalized, source=claim.source, benchmark=claim.benchmark,
-        late_days=_timing(entry, "late_days", source.late_days, prefix, int),
+        late_days=late_days, due=due(claim, late_days), op=claim.op,
+        threshold=claim.threshold, partition=claim.partition,
         confirm_hours=_timing(entry, "confirm_hours", source.confirm_hours, prefix, float),
         confirm_polls=_timing(entry, "confirm_polls", source.confirm_polls, prefix, int),
     )

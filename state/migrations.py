@@ -114,8 +114,13 @@ def m001_initial(db: Database) -> None:
             outcome TEXT,
             status_at TEXT,
             deciding TEXT,                -- JSON: the deciding row or poll
-            baseline TEXT                 -- JSON: the frozen sota@DATE baseline
+            baseline TEXT,                -- JSON: the frozen sota@DATE baseline
+            due TEXT,                     -- window end + late_days: late outcome from then
+            op TEXT,
+            threshold REAL,               -- absolute threshold (set when a baseline freezes)
+            partition TEXT                -- claims with the same best value share a partition
         );
+        CREATE INDEX predictions_partition ON predictions(source, status, partition, threshold);
         -- The append-only log of every change of every prediction.
         CREATE TABLE events (
             id INTEGER PRIMARY KEY,

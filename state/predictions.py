@@ -19,8 +19,11 @@ METADATA = ("title", "author", "url", "quote")
 COLUMNS = (
     "id", "claim", "raw", "source", "benchmark", "late_days", "confirm_hours", "confirm_polls",
     "deadline", "criteria", "probability", "bet", "title", "author", "url", "quote",
-    "registered_at", "status", "outcome", "status_at", "deciding", "baseline",
+    "registered_at", "status", "outcome", "status_at", "deciding", "baseline", "due", "op",
+    "threshold", "partition",
 )
+_PENDING = ("id", "claim", "source", "status", "outcome", "status_at", "deciding", "baseline",
+            "late_days", "confirm_hours", "confirm_polls", "due")
 
 
 @dataclass
@@ -51,6 +54,56 @@ def all_(db: Database, *, status: str | None = None) -> list[dict[str, Any]]:
         sql += " WHERE status = ?"
         params.append(status)
     return [_decode(row) for row in db.execute(sql + " ORDER BY rowid", params)]
+
+
+def open_partitions(db: Database, source: str) -> list[tuple[str, str]]:
+    """(partition, one claim of it) for the open claims with a threshold on ``source``."""
+    return db.execute(
+        "SELECT partition, claim FROM predictions WHERE rowid IN (SELECT min(rowid)"
+        " FROM predictions WHERE source = ? AND status = 'open' AND threshold IS NOT NULL"
+        " GROUP BY partition)", [source]).fetchall()
+
+
+def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, float] | None,
+            retired: set[str], at: str) -> list[dict[str, Any]]:
+    """The open and provisional claims an evaluation must look at.
+
+    With ``polled`` None: all of them. Otherwise: the provisional ones (their confirmation may
+    complete), and on the polled sources the open ones whose late outcome is due, whose
+    baseline is not frozen, or whose partition's best value in ``bests`` crosses their
+    threshold; no other open claim can move. Claims on retired sources are annulled."""
+    sql = (f"SELECT {', '.join(_PENDING)} FROM predictions p"
+           " WHERE status IN ('open', 'provisional') AND claim != 'manual'")
+    params: list[Any] = []
+    if polled is not None:
+        parts = ["status = 'provisional'"]
+        if retired:
+            parts.append(f"source IN ({', '.join('?' for _ in retired)})")
+            params += sorted(retired)
+        if polled:
+            marks = ", ".join("?" for _ in polled)
+            parts.append(f"(source IN ({marks}) AND (due <= ? OR threshold IS NULL))")
+            params += [*sorted(polled), at]
+        if bests:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS best_now"
+                       " (partition TEXT PRIMARY KEY, value REAL NOT NULL)")
+            db.execute("DELETE FROM best_now")
+            db.conn.executemany("INSERT INTO best_now VALUES (?, ?)", bests.items())
+            marks = ", ".join("?" for _ in polled or ())
+            parts.append(
+                f"(source IN ({marks}) AND EXISTS (SELECT 1 FROM best_now b"
+                " WHERE b.partition = p.partition AND (p.threshold < b.value"
+                " OR (p.threshold = b.value AND p.op IN ('>=', '<')))))")
+            params += sorted(polled or ())
+        sql += f" AND ({' OR '.join(parts)})"
+    result = []
+    for row in db.execute(sql + " ORDER BY rowid", params):
+        record = dict(zip(_PENDING, row, strict=True))
+        for name in ("deciding", "baseline"):
+            if record[name] is not None:
+                record[name] = json.loads(record[name])
+        result.append(record)
+    return result
 
 
 def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -107,8 +160,8 @@ def append(db: Database, event: Event, *, status: str | None = None, outcome: st
              event.prediction_id],
         )
     if baseline is not None:
-        db.execute("UPDATE predictions SET baseline = ? WHERE id = ?",
-                   [json.dumps(baseline), event.prediction_id])
+        db.execute("UPDATE predictions SET baseline = ?, threshold = ? WHERE id = ?",
+                   [json.dumps(baseline), baseline["threshold"], event.prediction_id])
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 
