@@ -149,3 +149,30 @@ def test_health_fails_without_a_daemon(daemon_env: dict[str, str]) -> None:
                             capture_output=True, timeout=30)
     assert health.returncode == 1
     assert health.stderr.strip() == "unhealthy: no heartbeat yet (is `resolver run` running?)"
+
+
+def test_cli_writes_while_the_daemon_polls(
+    start: Callable[[], subprocess.Popen[str]], daemon_env: dict[str, str], state_dir: Path,
+) -> None:
+    process = start()
+    assert wait(lambda: len(query(state_dir, "SELECT id FROM fetches")) >= 1, 20)
+    writers = [
+        subprocess.Popen([*resolver_command(), "predict", "add",
+                          f"swe-bench-verified >= {70 + n}% by 2025-12-31", "--id", f"w{n}"],
+                         env=daemon_env, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+        for n in range(8)
+    ]
+    writers.append(subprocess.Popen([*resolver_command(), "evaluate"], env=daemon_env, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    for writer in writers:
+        out, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err
+        assert "locked" not in err
+    code, _, output = stop(process)
+    assert code == 0 and "job-failed" not in output
+    assert len(query(state_dir, "SELECT id FROM predictions WHERE id LIKE 'w%'")) == 8
+    # Each prediction's events are numbered without gaps or duplicates.
+    for (prediction, count, top) in query(
+            state_dir, "SELECT prediction_id, count(*), max(seq) FROM events GROUP BY 1"):
+        assert count == top, prediction
