@@ -166,7 +166,7 @@ def test_cli_writes_while_the_daemon_polls(
     writers.append(subprocess.Popen([*resolver_command(), "evaluate"], env=daemon_env, text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     for writer in writers:
-        out, err = writer.communicate(timeout=60)
+        _, err = writer.communicate(timeout=60)
         assert writer.returncode == 0, err
         assert "locked" not in err
     code, _, output = stop(process)

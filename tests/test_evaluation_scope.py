@@ -22,7 +22,8 @@ def random_claims(count: int, seed: int) -> list[dict[str, str]]:
         op = rng.choice([">=", ">", "<=", "<"])
         threshold = rng.choice([40, 55, 60, 65, 70, 75, 75.2, 78.8, 79.2, 85])
         if rng.random() < 0.15:
-            threshold_text = f"{rng.choice([1, 1.1, 1.2])}x sota@{rng.choice(['2025-03', '2025-Q2'])}"
+            baseline = rng.choice(["2025-03", "2025-Q2"])
+            threshold_text = f"{rng.choice([1, 1.1, 1.2])}x sota@{baseline}"
         else:
             threshold_text = f"{threshold}%"
         first = rng.choice(["2025-03", "2025-06-30", "2025-H2", "2025", "2026-Q1"])
