@@ -30,7 +30,8 @@ def m001_initial(db: Database) -> None:
             etag TEXT,
             last_modified TEXT,
             bytes INTEGER,
-            sha256 TEXT REFERENCES payloads(sha256),
+            -- Deferred: a poll stores its payload at the end of its transaction.
+            sha256 TEXT REFERENCES payloads(sha256) DEFERRABLE INITIALLY DEFERRED,
             error TEXT,
             rows INTEGER,
             new_rows INTEGER,
@@ -118,9 +119,12 @@ def m001_initial(db: Database) -> None:
             due TEXT,                     -- window end + late_days: late outcome from then
             op TEXT,
             threshold REAL,               -- absolute threshold (set when a baseline freezes)
-            partition TEXT                -- claims with the same best value share a partition
+            partition TEXT,               -- claims with the same best value share a partition
+            events INTEGER NOT NULL DEFAULT 0  -- how many events it has: the next seq is +1
         );
         CREATE INDEX predictions_partition ON predictions(source, status, partition, threshold);
+        CREATE INDEX predictions_due ON predictions(status, source, due);
+        CREATE INDEX predictions_unfrozen ON predictions(source, status) WHERE threshold IS NULL;
         -- The append-only log of every change of every prediction.
         CREATE TABLE events (
             id INTEGER PRIMARY KEY,

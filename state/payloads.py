@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import zlib
 
 from sqlite_utils import Database
@@ -18,14 +19,36 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def store(db: Database, body: bytes, *, digest: str, at: str) -> bool:
-    """Keep ``body`` unless it is already kept; True when it was new."""
+class Packing:
+    """Compresses a payload on another thread. zlib releases the GIL while it works, so
+    storing the evidence overlaps with ingesting the rows and evaluating the claims."""
+
+    def __init__(self, body: bytes) -> None:
+        self.size = len(body)
+        self._data: bytes | None = None
+        self._thread = threading.Thread(target=self._run, args=(body,), daemon=True)
+        self._thread.start()
+
+    def _run(self, body: bytes) -> None:
+        self._data = zlib.compress(body, COMPRESSION_LEVEL)
+
+    def result(self) -> bytes:
+        self._thread.join()
+        assert self._data is not None
+        return self._data
+
+
+def store(db: Database, packed: Packing | bytes, *, digest: str, at: str) -> bool:
+    """Keep a payload, compressed, unless it is already kept; True when it was new."""
     if db.execute("SELECT 1 FROM payloads WHERE sha256 = ?", [digest]).fetchone():
         return False
-    data = zlib.compress(body, COMPRESSION_LEVEL)
+    if isinstance(packed, bytes):
+        size, data = len(packed), zlib.compress(packed, COMPRESSION_LEVEL)
+    else:
+        size, data = packed.size, packed.result()
     db.execute(
         "INSERT INTO payloads (sha256, size, stored_size, data, first_seen) VALUES (?, ?, ?, ?, ?)",
-        [digest, len(body), len(data), data, at],
+        [digest, size, len(data), data, at],
     )
     return True
 

@@ -20,7 +20,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from sources.base import Observation, Snapshot
-from state import payloads
 
 SUSPICIOUS_POLLS_TO_RETRACT = 3
 
@@ -122,12 +121,13 @@ def record_unchanged(db: Database, *, source: str, at: str, info: FetchInfo) -> 
 
 
 def record_snapshot(
-    db: Database, *, source: str, at: str, info: FetchInfo, body: bytes, digest: str,
+    db: Database, *, source: str, at: str, info: FetchInfo, size: int, digest: str,
     snapshot: Snapshot,
 ) -> PollResult:
-    payloads.store(db, body, digest=digest, at=at)
-    fetch_id = _insert_fetch(db, source, at, "ok", info, sha256=digest, size=len(body))
-    result = PollResult(source, at, "ok", fetch_id, url=info.url, sha256=digest, bytes=len(body))
+    """Ingest a snapshot. The caller stores its payload (``payloads.store``) in the same
+    transaction; the foreign key from the fetch to it is checked at commit."""
+    fetch_id = _insert_fetch(db, source, at, "ok", info, sha256=digest, size=size)
+    result = PollResult(source, at, "ok", fetch_id, url=info.url, sha256=digest, bytes=size)
     existing = _current(db, source)
     present: dict[str, set[str]] = defaultdict(set)
     new_versions: list[tuple[Any, ...]] = []

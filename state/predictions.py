@@ -71,34 +71,42 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     With ``polled`` None: all of them. Otherwise: the provisional ones (their confirmation may
     complete), and on the polled sources the open ones whose late outcome is due, whose
     baseline is not frozen, or whose partition's best value in ``bests`` crosses their
-    threshold; no other open claim can move. Claims on retired sources are annulled."""
-    sql = (f"SELECT {', '.join(_PENDING)} FROM predictions p"
-           " WHERE status IN ('open', 'provisional') AND claim != 'manual'")
-    params: list[Any] = []
-    if polled is not None:
-        parts = ["status = 'provisional'"]
-        if retired:
-            parts.append(f"source IN ({', '.join('?' for _ in retired)})")
-            params += sorted(retired)
-        if polled:
-            marks = ", ".join("?" for _ in polled)
-            parts.append(f"(source IN ({marks}) AND (due <= ? OR threshold IS NULL))")
-            params += [*sorted(polled), at]
+    threshold; no other open claim can move. Claims on retired sources are annulled. Each
+    part is one indexed query, so the cost follows what can move, not what is registered."""
+    columns = ", ".join(f"p.{name}" for name in _PENDING) + ", p.rowid"
+    base = f"SELECT {columns} FROM predictions p WHERE p.claim != 'manual' AND "
+    if polled is None:
+        queries: list[tuple[str, list[Any]]] = [
+            (base + "p.status IN ('open', 'provisional')", [])]
+    else:
+        queries = [(base + "p.status = 'provisional'", [])]
+        for source in sorted(retired):
+            queries.append((base + "p.source = ? AND p.status = 'open'", [source]))
+        for source in sorted(polled):
+            queries.append((base + "p.status = 'open' AND p.source = ? AND p.due <= ?",
+                            [source, at]))
+            queries.append((base + "p.source = ? AND p.status = 'open'"
+                            " AND p.threshold IS NULL", [source]))
         if bests:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS best_now"
                        " (partition TEXT PRIMARY KEY, value REAL NOT NULL)")
             db.execute("DELETE FROM best_now")
             db.conn.executemany("INSERT INTO best_now VALUES (?, ?)", bests.items())
-            marks = ", ".join("?" for _ in polled or ())
-            parts.append(
-                f"(source IN ({marks}) AND EXISTS (SELECT 1 FROM best_now b"
-                " WHERE b.partition = p.partition AND (p.threshold < b.value"
-                " OR (p.threshold = b.value AND p.op IN ('>=', '<')))))")
-            params += sorted(polled or ())
-        sql += f" AND ({' OR '.join(parts)})"
+            for source in sorted(polled):
+                # A claim crosses when its threshold is below the best value, or equal to it
+                # for >= and < claims.
+                queries.append((
+                    f"SELECT {columns} FROM best_now b CROSS JOIN predictions p"
+                    " ON p.source = ? AND p.status = 'open' AND p.partition = b.partition"
+                    " AND p.threshold <= b.value WHERE p.claim != 'manual'"
+                    " AND (p.threshold < b.value OR p.op IN ('>=', '<'))", [source]))
+    found: dict[int, tuple[Any, ...]] = {}
+    for sql, params in queries:
+        for row in db.execute(sql, params):
+            found[row[-1]] = row[:-1]
     result = []
-    for row in db.execute(sql + " ORDER BY rowid", params):
-        record = dict(zip(_PENDING, row, strict=True))
+    for rowid in sorted(found):  # in registration order, whichever query found it
+        record = dict(zip(_PENDING, found[rowid], strict=True))
         for name in ("deciding", "baseline"):
             if record[name] is not None:
                 record[name] = json.loads(record[name])
@@ -139,11 +147,21 @@ def update_metadata(db: Database, prediction_id: str, metadata: dict[str, Any]) 
 
 def append(db: Database, event: Event, *, status: str | None = None, outcome: str | None = None,
            deciding: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> int:
-    """Append one event and move the prediction's lifecycle columns with it."""
-    seq = db.execute(
-        "SELECT coalesce(max(seq), 0) + 1 FROM events WHERE prediction_id = ?",
-        [event.prediction_id],
-    ).fetchone()[0]
+    """Append one event and move the prediction's lifecycle columns with it, in one update
+    that also numbers the event."""
+    if event.kind == "status":
+        sql = ("UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?,"
+               " events = events + 1 WHERE id = ? RETURNING events")
+        params = [status, outcome, event.at, json.dumps(deciding) if deciding else None,
+                  event.prediction_id]
+    elif baseline is not None:
+        sql = ("UPDATE predictions SET baseline = ?, threshold = ?, events = events + 1"
+               " WHERE id = ? RETURNING events")
+        params = [json.dumps(baseline), baseline["threshold"], event.prediction_id]
+    else:
+        sql = "UPDATE predictions SET events = events + 1 WHERE id = ? RETURNING events"
+        params = [event.prediction_id]
+    seq = db.execute(sql, params).fetchone()[0]
     cursor = db.execute(
         "INSERT INTO events (prediction_id, seq, kind, from_status, to_status, outcome, at,"
         " recorded_at, reason, evidence, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,16 +170,6 @@ def append(db: Database, event: Event, *, status: str | None = None, outcome: st
          json.dumps(event.evidence, sort_keys=True) if event.evidence is not None else None,
          event.by],
     )
-    if event.kind == "status":
-        db.execute(
-            "UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?"
-            " WHERE id = ?",
-            [status, outcome, event.at, json.dumps(deciding) if deciding else None,
-             event.prediction_id],
-        )
-    if baseline is not None:
-        db.execute("UPDATE predictions SET baseline = ?, threshold = ? WHERE id = ?",
-                   [json.dumps(baseline), baseline["threshold"], event.prediction_id])
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 

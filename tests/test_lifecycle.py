@@ -177,3 +177,29 @@ def test_evaluate_refuses_to_go_back_in_time(cli: Cli, write: Payloads) -> None:
     poll(cli, write(filler(5) + [row("20250601_a", 85.0, "2025-06-01")]), "2025-06-02")
     result = cli("evaluate --at 2025-06-01", expect=1)
     assert "cannot evaluate at 2025-06-01T00:00:00Z" in result.output
+
+
+def test_a_crash_mid_poll_leaves_nothing_half_ingested(
+    cli: Cli, write: Payloads, state_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    from resolver import poller
+
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    evaluate = poller.evaluate
+    monkeypatch.setattr(poller, "evaluate", crash)
+    path = write(filler(5) + [row("20250601_a", 85.0, "2025-06-01")])
+    result = cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02", expect=None)
+    assert isinstance(result.exception, RuntimeError)
+    with sqlite3.connect(state_dir / "resolver.db") as conn:
+        counts = [conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                  for table in ("fetches", "observations", "versions", "payloads", "events")]
+    assert counts == [0, 0, 0, 0, 0]
+    monkeypatch.setattr(poller, "evaluate", evaluate)
+    cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02")
+    assert [t[1] for t in timeline(cli, "p")] == ["provisional"]
