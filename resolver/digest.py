@@ -149,9 +149,10 @@ def render(content: dict[str, Any], fmt: str) -> str:
 
 
 def _md(text: Any) -> str:
-    """Leaderboard text is untrusted: escape what Markdown would interpret."""
+    """Leaderboard text is untrusted: escape what could start HTML, a link, code, emphasis or
+    a table cell in Markdown. (Intraword underscores, as in row keys, are literal.)"""
     out = str(text)
-    for char in "\\`*_[]<>#|":
+    for char in "\\`*[]<|":
         out = out.replace(char, "\\" + char)
     return out
 
