@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from sources import swe_bench
+from sources import metr_yaml, swe_bench
 
 KINDS: dict[str, ModuleType] = {
     swe_bench.KIND: swe_bench,
+    metr_yaml.KIND: metr_yaml,
 }
 
 # The unit of every benchmark any kind yields.
@@ -88,10 +89,6 @@ _PLANNED: dict[str, dict[str, dict[str, type]]] = {
         }
     },
     "osworld-self-reported": {"osworld-self-reported": {"sheet": str, "org": str}},
-    "metr": {
-        "metr-p50-horizon": {"method": str, "scaffold": str},
-        "metr-p80-horizon": {"method": str, "scaffold": str},
-    },
     "metr-feed": {},
     "epoch-hub": {
         "swe-bench-verified": {},
@@ -101,7 +98,6 @@ _PLANNED: dict[str, dict[str, dict[str, type]]] = {
         "metr-p80-horizon": {"method": str},
     },
 }
-_PLANNED["metr-1-0"] = _PLANNED["metr"]
 
 
 class UnknownKind(KeyError):
