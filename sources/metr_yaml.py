@@ -23,7 +23,7 @@ from sources.base import range_problem as _range_problem
 KIND = "metr-yaml"
 METRICS = {"p50_horizon_length": "metr-p50-horizon", "p80_horizon_length": "metr-p80-horizon"}
 ATTRIBUTES: dict[str, type] = {"method": str, "scaffold": str}
-BENCHMARKS: dict[str, dict[str, type]] = {benchmark: ATTRIBUTES for benchmark in METRICS.values()}
+BENCHMARKS: dict[str, dict[str, type]] = dict.fromkeys(METRICS.values(), ATTRIBUTES)
 METHODS = {"METR-Horizon-v1": "1.0", "METR-Horizon-v1.0": "1.0", "METR-Horizon-v1.1": "1.1"}
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -31,7 +31,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
     try:
-        data = yaml.load(body, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(body, Loader=_Loader)  # a safe loader: the C one when available
     except yaml.YAMLError as error:
         raise PayloadError(f"not YAML: {_first_line(error)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):

@@ -98,7 +98,9 @@ def test_negative_estimate_is_rejected() -> None:
 
 
 def status_events(cli: Cli, prediction_id: str) -> list[dict[str, object]]:
-    return [e for e in json.loads(cli("show", prediction_id, "--json").output)["events"]]
+    events: list[dict[str, object]] = json.loads(cli("show", prediction_id, "--json").output)[
+        "events"]
+    return events
 
 
 def test_th11_replay_decides_the_metr_seed_claims(cli: Cli, metr: Path) -> None:
