@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,22 @@ def fixtures_dir() -> Path:
             pytest.fail(message + "; CI requires them", pytrace=False)
         pytest.skip(message)
     return FIXTURES
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback only: resolving any other host fails at once."""
+    real = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in LOOPBACK and host not in (b"127.0.0.1", b"localhost"):
+            raise socket.gaierror(f"tests do not reach the internet ({host})")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
 
 
 @pytest.fixture
@@ -95,6 +112,15 @@ class Cli:
 @pytest.fixture
 def cli(state_dir: Path) -> Cli:
     return Cli()
+
+
+def only(*names: str) -> dict[str, str]:
+    """Environment that disables every built-in source but ``names``: no test polls the
+    internet."""
+    import sources
+
+    return {f"RESOLVER_SOURCES__{s.name.upper().replace('-', '_')}__ENABLED": "false"
+            for s in sources.BUILTIN if s.name not in names}
 
 
 def resolver_command() -> list[str]:

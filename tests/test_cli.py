@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Cli
+from tests.conftest import ROOT, Cli, only
 from tests.server import FixtureServer
 
 
 def test_run_once_polls_and_writes_todays_digest_once(cli: Cli, http: FixtureServer,
                                                       swe_bench: Path, state_dir: Path) -> None:
     url = http.serve("/lb.json", (swe_bench / "leaderboards.2025-07-31.json").read_bytes())
-    env = {"RESOLVER_SOURCES__SWE_BENCH__URL": url, "RESOLVER_DIGEST_CRON": "0 0 * * *"}
+    env = {"RESOLVER_SOURCES__SWE_BENCH__URL": url, "RESOLVER_DIGEST_CRON": "0 0 * * *",
+           **only("swe-bench")}
     result = cli("run", "--once", **env)
     assert "poll source=swe-bench" in result.output and "status=ok rows=247" in result.output
     digests = sorted(p.name for p in (state_dir / "digests").iterdir())
@@ -26,7 +27,7 @@ def test_run_once_polls_and_writes_todays_digest_once(cli: Cli, http: FixtureSer
 
 def test_run_once_exits_3_when_a_source_fails(cli: Cli, http: FixtureServer) -> None:
     result = cli("run", "--once", expect=3,
-                 RESOLVER_SOURCES__SWE_BENCH__URL=http.url("/gone.json"))
+                 RESOLVER_SOURCES__SWE_BENCH__URL=http.url("/gone.json"), **only("swe-bench"))
     assert "swe-bench: HTTP 404" in result.output
 
 

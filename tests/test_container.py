@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, only
 from tests.server import FixtureServer
 
 pytestmark = pytest.mark.container
@@ -89,6 +89,8 @@ def run_container(image: str, tmp_path: Path, http: FixtureServer,
         podman("run", "-d", "--name", name, "--network=host",
                "-v", f"{volume}:/data:U", "-v", f"{config}:/config:ro",
                "-e", f"RESOLVER_SOURCES__SWE_BENCH__URL={url}",
+               *[arg for name, value in only("swe-bench").items()
+                 for arg in ("-e", f"{name}={value}")],
                "-e", "RESOLVER_SOURCES__SWE_BENCH__EVERY=2s",
                "-e", "RESOLVER_PREDICTIONS_FILES=[\"/config/predictions.toml\"]",
                "-e", "RESOLVER_DIGEST_CRON=0 0 * * *",

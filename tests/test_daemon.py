@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import resolver_command
+from tests.conftest import only, resolver_command
 from tests.server import FixtureServer
 
 PREDICTIONS = """
@@ -51,6 +51,7 @@ def daemon_env(state_dir: Path, tmp_path: Path, http: FixtureServer,
     predictions.write_text(PREDICTIONS)
     return {
         **os.environ,
+        **only("swe-bench"),
         "RESOLVER_SOURCES__SWE_BENCH__URL": url,
         "RESOLVER_SOURCES__SWE_BENCH__EVERY": "1s",
         "RESOLVER_HEARTBEAT_EVERY": "1s",

@@ -118,3 +118,8 @@ def test_file_url_with_mtime_as_last_modified(tmp_path: Path) -> None:
     assert fetcher.fetch(path.as_uri(), last_modified=first.last_modified).not_modified
     with pytest.raises(FetchError, match="cannot read"):
         fetcher.fetch((tmp_path / "absent.json").as_uri())
+
+
+def test_the_tests_cannot_reach_the_internet() -> None:
+    with pytest.raises(FetchError, match="tests do not reach the internet"):
+        make(attempts=1).fetch("https://metr.org/feed.xml")
