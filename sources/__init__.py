@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from sources import metr_yaml, swe_bench
+from sources import metr_yaml, osworld_xlsx, swe_bench
 
 KINDS: dict[str, ModuleType] = {
     swe_bench.KIND: swe_bench,
+    osworld_xlsx.KIND: osworld_xlsx,
     metr_yaml.KIND: metr_yaml,
 }
 
@@ -37,60 +38,46 @@ class BuiltinSource:
     name: str
     kind: str
     url: str
+    benchmarks: tuple[str, ...]
     late_days: int = 30
     confirm_hours: int = 72
 
 
+_SWE_BENCH = ("swe-bench-verified", "swe-bench-lite", "swe-bench-full", "swe-bench-multimodal",
+              "swe-bench-bash-only", "swe-bench-multilingual")
+_METR = ("metr-p50-horizon", "metr-p80-horizon")
+
 # In the order of DESIGN section 2: the first source listed for a benchmark is its primary.
 BUILTIN: tuple[BuiltinSource, ...] = (
     BuiltinSource(
-        "swe-bench",
-        "swe-bench-leaderboards",
+        "swe-bench", "swe-bench-leaderboards",
         "https://raw.githubusercontent.com/SWE-bench/swe-bench.github.io/master/data/leaderboards.json",
+        _SWE_BENCH,
     ),
     BuiltinSource(
-        "osworld-verified",
-        "osworld-xlsx",
+        "osworld-verified", "osworld-xlsx",
         "https://os-world.github.io/static/data/osworld_verified_results.xlsx",
+        ("osworld-verified",),
     ),
     BuiltinSource(
-        "osworld-self-reported",
-        "osworld-xlsx",
+        "osworld-self-reported", "osworld-xlsx",
         "https://os-world.github.io/static/data/self_reported_results.xlsx",
+        ("osworld-self-reported",),
     ),
-    BuiltinSource(
-        "metr",
-        "metr-yaml",
-        "https://metr.org/assets/benchmark_results_1_1.yaml",
-        late_days=90,
-        confirm_hours=336,
-    ),
-    BuiltinSource(
-        "metr-1-0",
-        "metr-yaml",
-        "https://metr.org/assets/benchmark_results_1_0.yaml",
-        late_days=90,
-        confirm_hours=336,
-    ),
-    BuiltinSource("metr-feed", "rss", "https://metr.org/feed.xml"),
-    BuiltinSource("epoch-hub", "epoch-zip", "https://epoch.ai/data/benchmark_data.zip"),
+    BuiltinSource("metr", "metr-yaml", "https://metr.org/assets/benchmark_results_1_1.yaml",
+                  _METR, late_days=90, confirm_hours=336),
+    BuiltinSource("metr-1-0", "metr-yaml", "https://metr.org/assets/benchmark_results_1_0.yaml",
+                  _METR, late_days=90, confirm_hours=336),
+    BuiltinSource("metr-feed", "rss", "https://metr.org/feed.xml", ()),
+    BuiltinSource("epoch-hub", "epoch-zip", "https://epoch.ai/data/benchmark_data.zip",
+                  ("swe-bench-verified", "swe-bench-bash-only", "osworld", *_METR)),
 )
 
-# Benchmarks (and their attributes) per built-in source, for kinds not implemented yet as
-# well, so that claims can be checked against what each source states.
+# Attributes of the kinds this release cannot parse yet, so that claims on their benchmarks
+# can be checked and registered already.
 _PLANNED: dict[str, dict[str, dict[str, type]]] = {
-    "osworld-verified": {
-        "osworld-verified": {
-            "steps": int,
-            "approach": str,
-            "single-rollout": bool,
-            "org": str,
-            "runs": int,
-        }
-    },
-    "osworld-self-reported": {"osworld-self-reported": {"sheet": str, "org": str}},
-    "metr-feed": {},
-    "epoch-hub": {
+    "rss": {},
+    "epoch-zip": {
         "swe-bench-verified": {},
         "swe-bench-bash-only": {},
         "osworld": {},
@@ -117,11 +104,14 @@ def kind_module(kind: str) -> ModuleType:
 
 
 def benchmarks_of(source: str, kind: str) -> dict[str, dict[str, type]]:
-    """The benchmarks a source yields, each with the attributes it states."""
-    if kind in KINDS:
-        benchmarks: dict[str, dict[str, type]] = KINDS[kind].BENCHMARKS
-        return benchmarks
-    return _PLANNED.get(source, {})
+    """The benchmarks a source yields, each with the attributes it states: a built-in source
+    yields those DESIGN lists for it; a user-added one whatever its kind can."""
+    attributes: dict[str, dict[str, type]] = (
+        KINDS[kind].BENCHMARKS if kind in KINDS else _PLANNED.get(kind, {}))
+    known = builtin(source)
+    if known is not None and known.kind == kind:
+        return {b: attributes.get(b, {}) for b in known.benchmarks}
+    return attributes
 
 
 def builtin(name: str) -> BuiltinSource | None:
