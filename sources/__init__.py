@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from sources import metr_yaml, osworld_xlsx, swe_bench
+from sources import epoch_zip, metr_yaml, osworld_xlsx, swe_bench
 
 KINDS: dict[str, ModuleType] = {
     swe_bench.KIND: swe_bench,
     osworld_xlsx.KIND: osworld_xlsx,
     metr_yaml.KIND: metr_yaml,
+    epoch_zip.KIND: epoch_zip,
 }
 
 # The unit of every benchmark any kind yields.
@@ -77,13 +78,6 @@ BUILTIN: tuple[BuiltinSource, ...] = (
 # can be checked and registered already.
 _PLANNED: dict[str, dict[str, dict[str, type]]] = {
     "rss": {},
-    "epoch-zip": {
-        "swe-bench-verified": {},
-        "swe-bench-bash-only": {},
-        "osworld": {},
-        "metr-p50-horizon": {"method": str},
-        "metr-p80-horizon": {"method": str},
-    },
 }
 
 
