@@ -67,7 +67,7 @@ def build(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
         "records": [],
         "upcoming": [],
         "awaiting_judgment": _awaiting(records, end),
-        "reports": [],
+        "reports": _reports(db, low, end),
         "backfilled": backfilled,
         "sources": _sources(db, settings, low, end),
     }
@@ -100,6 +100,16 @@ def _settlement(bet: dict[str, Any], status: str, outcome: str | None) -> dict[s
     payee, payer = (bet["yes"], bet["no"]) if outcome == "yes" else (bet["no"], bet["yes"])
     return {"yes": bet["yes"], "no": bet["no"], "stake": bet["stake"], "payer": payer,
             "payee": payee}
+
+
+def _reports(db: Database, start: str, end: str) -> list[dict[str, Any]]:
+    return [
+        {"source": source, "title": title, "link": link, "published": published,
+         "first_seen": first_seen}
+        for source, title, link, published, first_seen in db.execute(
+            "SELECT source, title, link, published, first_seen FROM reports WHERE baseline = 0"
+            " AND first_seen >= ? AND first_seen < ? ORDER BY first_seen, id", [start, end])
+    ]
 
 
 def _awaiting(records: dict[str, dict[str, Any]], end: str) -> list[dict[str, Any]]:
@@ -184,6 +194,13 @@ def render_markdown(content: dict[str, Any]) -> str:
             if settlement:
                 lines.append(f"  - bet: {_md(settlement['payer'])} owes "
                              f"{_md(settlement['payee'])} {_md(settlement['stake'])}")
+        lines.append("")
+    if content["reports"]:
+        quiet = False
+        lines += ["## New reports", ""]
+        for report in content["reports"]:
+            lines.append(f"- [{_md(report['title'])}](<{report['link'].replace('>', '%3E')}>)"
+                         f" ({report['published'] or 'undated'})")
         lines.append("")
     if content["awaiting_judgment"]:
         quiet = False

@@ -149,7 +149,8 @@ def _log(result: PollResult, changes: list[Change], started: float) -> None:
     level = logging.WARNING if not result.ok else logging.INFO
     log.event("poll", level=level, source=result.source, at=result.at, status=result.status,
               rows=result.rows or None, new=result.new_rows or None,
-              versions=result.new_versions or None, retracted=result.retracted or None,
+              versions=result.new_versions or None, reports=result.new_reports or None,
+              retracted=result.retracted or None,
               restored=result.restored or None, rejected=len(result.rejected) or None,
               suspicious=",".join(s["benchmark"] for s in result.suspicious) or None,
               sha256=result.sha256[:12] if result.sha256 else None, error=result.error, ms=ms)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from sources import epoch_zip, metr_yaml, osworld_xlsx, swe_bench
+from sources import epoch_zip, metr_yaml, osworld_xlsx, rss, swe_bench
 
 KINDS: dict[str, ModuleType] = {
     swe_bench.KIND: swe_bench,
     osworld_xlsx.KIND: osworld_xlsx,
     metr_yaml.KIND: metr_yaml,
     epoch_zip.KIND: epoch_zip,
+    rss.KIND: rss,
 }
 
 # The unit of every benchmark any kind yields.
@@ -74,11 +75,9 @@ BUILTIN: tuple[BuiltinSource, ...] = (
                   ("swe-bench-verified", "swe-bench-bash-only", "osworld", *_METR)),
 )
 
-# Attributes of the kinds this release cannot parse yet, so that claims on their benchmarks
-# can be checked and registered already.
-_PLANNED: dict[str, dict[str, dict[str, type]]] = {
-    "rss": {},
-}
+# Attributes of kinds this release cannot parse yet (none at the moment), so that claims on
+# their benchmarks can be checked and registered already.
+_PLANNED: dict[str, dict[str, dict[str, type]]] = {}
 
 
 class UnknownKind(KeyError):

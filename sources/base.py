@@ -23,9 +23,10 @@ class PayloadError(Exception):
         super().__init__(reason)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Observation:
-    """One row of one source, as the source states it."""
+    """One row of one source, as the source states it. (Not frozen: a frozen dataclass pays
+    an object.__setattr__ per field, which shows on payloads of thousands of rows.)"""
 
     benchmark: str
     key: str
@@ -48,6 +49,16 @@ class Rejection:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A publication (a METR report or post): no number, an event for the digest."""
+
+    key: str  # stable across re-sent items and translations
+    title: str
+    link: str
+    published: str | None  # ISO date
+
+
 @dataclass(slots=True)
 class Snapshot:
     """Everything one payload says, per benchmark."""
@@ -55,6 +66,7 @@ class Snapshot:
     observations: list[Observation] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
 
 
 # Ranges of each unit: values outside are rejected, never stored.

@@ -32,7 +32,24 @@ BENCHMARKS: dict[str, dict[str, type]] = {
 METHODS = {"": "1.0", "METR-Horizon-v1": "1.0", "METR-Horizon-v1.0": "1.0",
            "METR-Horizon-v1.1": "1.1"}
 
-Row = dict[str, str]
+class Row:
+    """One CSV row read by column name (a list and the header's positions: no dict per row)."""
+
+    __slots__ = ("cells", "positions")
+
+    def __init__(self, cells: list[str], positions: dict[str, int]) -> None:
+        self.cells = cells
+        self.positions = positions
+
+    def __getitem__(self, name: str) -> str:
+        return self.get(name) or ""
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.positions
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        index = self.positions.get(name)
+        return self.cells[index] if index is not None and index < len(self.cells) else default
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,7 @@ def _none(row: Row) -> dict[str, AttrValue]:
 
 
 def _method(row: Row) -> dict[str, AttrValue]:
-    version = row.get("METR version", "").strip()
+    version = row["METR version"].strip()
     method = METHODS.get(version)
     return {"method": method} if method else {}
 
@@ -66,15 +83,15 @@ def _method(row: Row) -> dict[str, AttrValue]:
 def _osworld_subject(row: Row) -> str:
     # Agent names the run with its step budget ("claude-sonnet-4-5 (100 steps)"): a model is
     # listed once per budget, so Model version alone is not unique.
-    return row.get("Agent", "").strip() or row["Model version"].strip()
+    return row["Agent"].strip() or row["Model version"].strip()
 
 
 def _osworld_key(row: Row) -> str:
-    return f"{_osworld_subject(row)} | {row.get('Source', '').strip()}"
+    return f"{_osworld_subject(row)} | {row['Source'].strip()}"
 
 
 def _osworld_attributes(row: Row) -> dict[str, AttrValue]:
-    reported = row.get("Source", "").strip()
+    reported = row["Source"].strip()
     return {"reported-by": reported} if reported else {}
 
 
@@ -120,8 +137,13 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[Row]:
     try:
         with archive.open(info) as raw:
             # utf-8-sig drops a byte-order mark; newline="" keeps newlines inside quoted fields.
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            yield from csv.DictReader(text)
+            reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+            header = next(reader, [])
+            positions: dict[str, int] = {}
+            for index, name in enumerate(header):
+                positions.setdefault(name.strip(), index)
+            for cells in reader:
+                yield Row(cells, positions)
     except (zipfile.BadZipFile, UnicodeDecodeError, csv.Error, EOFError) as error:
         raise PayloadError(f"{info.filename}: unreadable: {error}") from None
 

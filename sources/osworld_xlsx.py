@@ -14,6 +14,7 @@ is refused rather than guessed at.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Mapping
@@ -192,7 +193,12 @@ def _date(value: Any) -> str | None:
         if 20000 < value < 80000:
             return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
         return None
-    text = re.sub(r"\s+", " ", _text(value)).replace("Sept", "Sep")
+    return _date_text(_text(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(raw: str) -> str | None:
+    text = re.sub(r"\s+", " ", raw).replace("Sept", "Sep")
     for form in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, form).date().isoformat()  # noqa: DTZ007 (a date)

@@ -157,3 +157,25 @@ def _run(db: Database, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+@migrations()
+def m002_reports(db: Database) -> None:
+    _run(db, """
+        -- Publications from news feeds: no number, an event for the digest. Items of a
+        -- source's first successful poll are its baseline, not news.
+        CREATE TABLE reports (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            title TEXT NOT NULL,
+            link TEXT NOT NULL,
+            published TEXT,
+            first_seen TEXT NOT NULL,
+            fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+            baseline INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (source, key)
+        );
+        CREATE INDEX reports_first_seen ON reports(first_seen);
+        ALTER TABLE fetches ADD COLUMN new_reports INTEGER
+        """)

@@ -36,6 +36,7 @@ class PollResult:
     rows: int = 0
     new_rows: int = 0
     new_versions: int = 0
+    new_reports: int = 0
     retracted: int = 0
     restored: int = 0
     rejected: list[dict[str, str]] = field(default_factory=list)
@@ -179,9 +180,30 @@ def record_snapshot(
     db.conn.executemany("UPDATE versions SET last_seen = ? WHERE id = ?", seen_again)
     result.new_versions = len(new_versions) - result.new_rows
     result.rows = sum(len(keys) for keys in present.values())
+    if snapshot.reports:
+        result.new_reports = _record_reports(db, result, snapshot)
+        result.rows += len(snapshot.reports)
     _judge_health(db, result, existing, present)
     _finish_fetch(db, result)
     return result
+
+
+def _record_reports(db: Database, result: PollResult, snapshot: Snapshot) -> int:
+    """Keep the reports not seen before; those of a source's first poll are its baseline."""
+    baseline = not db.execute(
+        "SELECT 1 FROM fetches WHERE source = ? AND status != 'failed' AND id != ? LIMIT 1",
+        [result.source, result.fetch_id]).fetchone()
+    before = db.execute("SELECT count(*) FROM reports WHERE source = ?",
+                        [result.source]).fetchone()[0]
+    db.conn.executemany(
+        "INSERT INTO reports (source, key, title, link, published, first_seen, fetch_id,"
+        " baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO NOTHING",
+        [(result.source, r.key, r.title, r.link, r.published, result.at, result.fetch_id,
+          int(baseline)) for r in snapshot.reports],
+    )
+    added: int = db.execute("SELECT count(*) FROM reports WHERE source = ?",
+                            [result.source]).fetchone()[0] - before
+    return 0 if baseline else added
 
 
 def _judge_health(
@@ -295,8 +317,9 @@ def _insert_fetch(
 def _finish_fetch(db: Database, result: PollResult) -> None:
     db.execute(
         "UPDATE fetches SET rows = ?, new_rows = ?, new_versions = ?, retracted = ?, restored = ?,"
-        " rejected = ?, suspicious = ? WHERE id = ?",
+        " rejected = ?, suspicious = ?, new_reports = ? WHERE id = ?",
         [result.rows, result.new_rows, result.new_versions, result.retracted, result.restored,
          json.dumps(result.rejected) if result.rejected else None,
-         json.dumps(result.suspicious) if result.suspicious else None, result.fetch_id],
+         json.dumps(result.suspicious) if result.suspicious else None, result.new_reports,
+         result.fetch_id],
     )
