@@ -137,17 +137,21 @@ def _sources(db: Database, settings: Settings, start: str, end: str) -> list[dic
         errors = [e for (e,) in db.execute(
             "SELECT DISTINCT error FROM fetches WHERE source = ? AND status = 'failed'"
             " AND at >= ? AND at < ? ORDER BY error", [source.name, start, end])]
-        rejected = []
-        for (items,) in db.execute(
-            "SELECT rejected FROM fetches WHERE source = ? AND rejected IS NOT NULL AND at >= ?"
-            " AND at < ?", [source.name, start, end]):
-            rejected.extend(json.loads(items))
+        rejected, suspicious = [], {}
+        for items, flags in db.execute(
+            "SELECT rejected, suspicious FROM fetches WHERE source = ? AND at >= ? AND at < ?"
+            " AND (rejected IS NOT NULL OR suspicious IS NOT NULL) ORDER BY at, id",
+            [source.name, start, end]):
+            rejected.extend(json.loads(items or "[]"))
+            for flag in json.loads(flags or "[]"):
+                suspicious[flag["benchmark"]] = flag["reason"]
         result.append({
             "name": source.name,
             "polls": sum(c for c, _ in counts.values()),
             "failed": failed,
             "errors": errors,
             "rejected": rejected,
+            "suspicious": [{"benchmark": b, "reason": r} for b, r in sorted(suspicious.items())],
         })
     return result
 
@@ -208,13 +212,17 @@ def render_markdown(content: dict[str, Any]) -> str:
         for item in content["awaiting_judgment"]:
             lines.append(f"- `{item['id']}`: {_md(item['reason'])}")
         lines.append("")
-    problems = [s for s in content["sources"] if s["failed"] or s["rejected"]]
+    problems = [s for s in content["sources"] if s["failed"] or s["rejected"] or s["suspicious"]]
     if problems:
         lines += ["## Source health", ""]
         for item in problems:
             if item["failed"]:
                 lines.append(f"- {item['name']}: {item['failed']} of {item['polls']} polls "
                              f"failed ({_md('; '.join(item['errors']))})")
+            for flag in item["suspicious"]:
+                lines.append(f"- {item['name']}: {flag['benchmark']} looks suspicious "
+                             f"({_md(flag['reason'])}); nothing retracted until three polls "
+                             "agree")
             for rejection in item["rejected"]:
                 lines.append(f"- {item['name']}: rejected {_md(rejection['subject'])} "
                              f"({_md(rejection['key'])}): {_md(rejection['reason'])}")

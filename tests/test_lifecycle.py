@@ -203,3 +203,11 @@ def test_a_crash_mid_poll_leaves_nothing_half_ingested(
     monkeypatch.setattr(poller, "evaluate", evaluate)
     cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02")
     assert [t[1] for t in timeline(cli, "p")] == ["provisional"]
+
+
+def test_suspicious_benchmarks_show_in_the_digest(cli: Cli, write: Payloads) -> None:
+    poll(cli, write(filler(20)), "2025-07-01T12:00Z")
+    poll(cli, write(filler(3)), "2025-07-02T12:00Z")
+    digest = cli("digest --date 2025-07-03 --stdout").output
+    assert ("swe-bench: swe-bench-verified looks suspicious (row count fell by more than half,"
+            " from 20 to 3); nothing retracted until three polls agree") in digest

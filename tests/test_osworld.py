@@ -193,3 +193,16 @@ def test_self_reported_replay_and_the_wrong_year(cli: Cli, osworld: Path) -> Non
                                         ("open", None, "2025-11-18T07:12:00Z"),
                                         ("provisional", "no", "2026-04-05T18:54:00Z")]
     assert timeline(cli, "screenshot")[0] == ("provisional", "yes", "2025-07-09T16:32:00Z")
+
+
+def test_cell_forms() -> None:
+    # Excel serial days (45866 = 2025-07-28), free-text dates, approximate scores.
+    date = osworld_xlsx._date
+    assert (date(45866), date(45869.0), date("Jan 24, 2025"), date("July 7, 2025"),
+            date("Sept 3, 2024"), date("  April 23,  2024 "), date("someday"), date(3)) == (
+        "2025-07-28", "2025-07-31", "2025-01-24", "2025-07-07", "2024-09-03", "2024-04-23",
+        None, None)
+    from sources.base import as_float
+
+    assert (as_float("~ 15.5"), as_float("~15.5"), as_float("🚧"), as_float("-"),
+            as_float(True)) == (15.5, 15.5, None, None, None)
