@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from resolver import clock
 from resolver.errors import ResolverError
+from resolver.report import settlement
 from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
 from state import predictions as store
@@ -84,22 +85,8 @@ def _entry(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     }
     bet = record["bet"]
     if bet and event["to_status"] in ("resolved", "annulled"):
-        entry["settlement"] = _settlement(bet, event["to_status"], event["outcome"])
+        entry["settlement"] = settlement(bet, event["to_status"], event["outcome"])
     return entry
-
-
-def _settlement(bet: dict[str, Any], status: str, outcome: str | None) -> dict[str, Any] | None:
-    if status == "annulled":
-        annulled = bet.get("if_annulled")
-        if not annulled:
-            return None
-        payer = annulled["payer"]
-        payee = bet["no"] if payer == bet["yes"] else bet["yes"]
-        return {"yes": bet["yes"], "no": bet["no"], "stake": annulled["stake"], "payer": payer,
-                "payee": payee}
-    payee, payer = (bet["yes"], bet["no"]) if outcome == "yes" else (bet["no"], bet["yes"])
-    return {"yes": bet["yes"], "no": bet["no"], "stake": bet["stake"], "payer": payer,
-            "payee": payee}
 
 
 def _reports(db: Database, start: str, end: str) -> list[dict[str, Any]]:

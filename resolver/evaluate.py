@@ -12,6 +12,7 @@ what polls at or before ``at`` saw.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -400,6 +401,28 @@ def evaluate(db: Database, *, at: str, recorded_at: str, sources: Mapping[str, s
     the caller holds the write transaction."""
     evaluator = Evaluator(db, at=at, recorded_at=recorded_at, sources=sources, retired=retired)
     return evaluator.run(scope or Scope.everything())
+
+
+def corroboration(db: Database, claim: Claim, sources: Mapping[str, str],
+                  at: str) -> list[dict[str, Any]]:
+    """What the other sources of the claim's benchmark say for its window: shown beside a
+    decision, never mixed into it. Filters that another source does not state are dropped
+    (and said so)."""
+    import sources as source_kinds
+
+    result = []
+    for name, kind in sources.items():
+        if name == claim.source:
+            continue
+        attributes = source_kinds.benchmarks_of(name, kind).get(claim.benchmark)
+        if attributes is None:
+            continue
+        kept = tuple(f for f in claim.row_filters if f.name == "model" or f.name in attributes)
+        other = dataclasses.replace(claim, source=name, row_filters=kept)
+        view = SourceView(db, name, at)
+        result.append({"source": name, "filters_applied": kept == claim.row_filters,
+                       "best": evidence(view.best(other, other.start, other.end), name)})
+    return result
 
 
 def state_of_the_art(db: Database, claim: Claim, at: str) -> dict[str, Any] | None:

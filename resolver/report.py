@@ -42,6 +42,24 @@ def summary(db: Database, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def settlement(bet: dict[str, Any], status: str, outcome: str | None) -> dict[str, Any] | None:
+    """Who pays whom once a bet's prediction is resolved or annulled; None while it is not, or
+    when an annulment settles nothing (no ``if_annulled``)."""
+    if status not in ("resolved", "annulled"):
+        return None
+    if status == "annulled":
+        annulled = bet.get("if_annulled")
+        if not annulled:
+            return None
+        payer = annulled["payer"]
+        payee = bet["no"] if payer == bet["yes"] else bet["yes"]
+        return {"yes": bet["yes"], "no": bet["no"], "stake": annulled["stake"], "payer": payer,
+                "payee": payee}
+    payee, payer = (bet["yes"], bet["no"]) if outcome == "yes" else (bet["no"], bet["yes"])
+    return {"yes": bet["yes"], "no": bet["no"], "stake": bet["stake"], "payer": payer,
+            "payee": payee}
+
+
 def _public_evidence(evidence: dict[str, Any] | None) -> dict[str, Any] | None:
     if evidence is None:
         return None
@@ -70,12 +88,16 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> dict[str, An
         criteria=record["criteria"], late_days=record["late_days"],
         confirm_hours=record["confirm_hours"], confirm_polls=record["confirm_polls"],
         events=store.events(db, prediction_id),
+        settlement=settlement(record["bet"], record["status"], record["outcome"])
+        if record["bet"] else None,
     )
     if record["claim"] != "manual":
-        from resolver.evaluate import state_of_the_art
+        from resolver.evaluate import corroboration, state_of_the_art
 
         claim = claims.parse(record["claim"], settings.source_kinds())
-        result["state_of_the_art"] = state_of_the_art(db, claim, clock.now())
+        now = clock.now()
+        result["state_of_the_art"] = state_of_the_art(db, claim, now)
+        result["corroboration"] = corroboration(db, claim, settings.source_kinds(), now)
     return result
 
 
@@ -97,6 +119,18 @@ def render_detail(item: dict[str, Any]) -> str:
     if best:
         lines.append(f"  best now:   {best['value']:g} by {best['subject']} ({best['key']}, "
                      f"dated {best['result_date']})")
+    for other in item.get("corroboration") or []:
+        best = other["best"]
+        said = (f"{best['value']:g} by {best['subject']} (dated {best['result_date']})"
+                if best else "no qualifying row")
+        note = "" if other["filters_applied"] else " (its rows lack this claim's filters)"
+        lines.append(f"  {other['source']} says: {said}{note} [corroboration only]")
+    if item.get("settlement"):
+        owed = item["settlement"]
+        lines.append(f"  bet:        {owed['payer']} owes {owed['payee']} {owed['stake']}")
+    elif item.get("bet"):
+        bet = item["bet"]
+        lines.append(f"  bet:        yes {bet['yes']}, no {bet['no']}, {bet['stake']}")
     for event in item["events"]:
         change = (f"{event['from_status']} -> {event['to_status']}"
                   + (f" ({event['outcome']})" if event["outcome"] else "")

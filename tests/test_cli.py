@@ -168,3 +168,29 @@ def test_every_command_has_help_and_is_in_the_readme(cli: Cli) -> None:
     for name in names:
         assert f"resolver {name}" in readme, name
         assert "Usage:" in cli(*name.split(), "--help").output
+
+
+def test_show_says_who_owes_whom(cli: Cli) -> None:
+    cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml"))
+    bet_id = "engineers-not-replaced-2027"
+    assert json.loads(cli("show", bet_id, "--json").output)["settlement"] is None
+    cli("resolve", bet_id, "yes", "--note", "agents did not replace engineers", "--by", "judge")
+    detail = json.loads(cli("show", bet_id, "--json").output)
+    assert detail["settlement"] == {"yes": "the sceptic", "no": "AI 2027 authors",
+                                    "stake": "100 USD", "payer": "AI 2027 authors",
+                                    "payee": "the sceptic"}
+    assert "bet:        AI 2027 authors owes the sceptic 100 USD" in cli("show", bet_id).output
+    # Annulled: only the if_annulled terms settle anything.
+    cli("resolve", bet_id, "annul", "--note", "the definition was disputed", "--override")
+    assert json.loads(cli("show", bet_id, "--json").output)["settlement"] == {
+        "yes": "the sceptic", "no": "AI 2027 authors", "stake": "50 USD",
+        "payer": "the sceptic", "payee": "AI 2027 authors"}
+
+
+def test_annulled_bet_without_terms_settles_nothing(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "bet.toml"
+    path.write_text('[[prediction]]\nid = "b"\nclaim = "manual"\ndeadline = "2026"\n'
+                    'criteria = "x"\n[prediction.bet]\nyes = "A"\nno = "B"\nstake = "1 beer"\n')
+    cli("predict", "import", str(path))
+    cli("resolve", "b", "annul", "--note", "void")
+    assert json.loads(cli("show", "b", "--json").output)["settlement"] is None

@@ -66,6 +66,13 @@ def test_all_sources_interleaved_decide_the_seed_predictions(
     # 12 hours: provisional on the 2026-02-22 file, open again when METR revised to 718.81.
     assert timeline(cli, "metr-12h") == [
         ("provisional", "yes", "2026-02-22T21:10:00Z"), ("open", None, "2026-03-04T02:04:00Z")]
+    # Other sources are shown beside a decision as corroboration, never mixed in.
+    said = {c["source"]: c for c in four["corroboration"]}
+    assert said["epoch-hub"]["best"]["subject"] == "claude-opus-4-6_unknown"
+    assert said["epoch-hub"]["filters_applied"] is True  # method 1.1 on Epoch's rows too
+    assert said["metr-1-0"]["best"] is None  # TH1.0 rows are never method 1.1
+    shown = cli("show", "metr-4x-in-a-year").output
+    assert "epoch-hub says: 718.807 by claude-opus-4-6_unknown" in shown
     # Manual claims wait for a person.
     listed = {p["id"]: p for p in json.loads(cli("predict", "list", "--json").output)}
     assert listed["engineers-not-replaced-2027"]["status"] == "open"
