@@ -258,17 +258,18 @@ def resolve(ctx: _Context, prediction_id: str, decision: str, note: str, by: str
 
 @cli.command()
 @click.option("--date", "day", help="The digest's date (YYYY-MM-DD; default today).")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing files.")
 @pass_context
 def digest(ctx: _Context, day: str | None, fmt: str, to_stdout: bool) -> None:
     """Render a digest again from the stored events (never notifies)."""
     from resolver import digest as digests
+    from resolver.render import render
 
     date = digests.parse_day(day) if day else digests.today(ctx.settings)
     content = digests.build(ctx.db, ctx.settings, date)
     if to_stdout:
-        click.echo(digests.render(content, fmt), nl=False)
+        click.echo(render(content, fmt), nl=False)
         return
     paths = digests.write_files(ctx.settings, content)
     click.echo("\n".join(str(p) for p in paths))

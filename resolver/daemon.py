@@ -94,6 +94,7 @@ class Daemon:
         self.fetcher = poller.make_fetcher(settings)
         self.busy = threading.Lock()
         self.scheduler: Any = None
+        self.page: Any = None
 
     def run(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -122,10 +123,18 @@ class Daemon:
                                                 settings.timezone), id="digest")
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        if settings.http_port:
+            from resolver.web import Page
+
+            self.page = Page(settings)
+            self.page.start()
+            log.event("http", url=f"http://{settings.http_host}:{self.page.port}/")
         enabled = [s.name for s in settings.resolved_sources().values() if s.enabled]
         log.event("start", state_dir=str(settings.state_dir), sources=",".join(enabled),
                   digest_cron=settings.digest_cron, timezone=settings.timezone)
         scheduler.start()
+        if self.page is not None:
+            self.page.stop()
         # The scheduler has stopped: give a running job a moment to finish.
         if self.busy.acquire(timeout=STOP_GRACE_SECONDS):
             self.busy.release()

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from resolver import clock
+from resolver import clock, progress
 from resolver.errors import ResolverError
+from resolver.render import render
 from resolver.report import settlement
 from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
@@ -44,6 +45,7 @@ def window(settings: Settings, day: dt.date) -> tuple[str | None, str]:
 def build(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
     start, end = window(settings, day)
     low = start or ""
+    kinds = settings.source_kinds()
     resolutions, reversions, baselines, backfilled = [], [], [], []
     records = {r["id"]: r for r in store.all_(db)}
     for event in store.events(db):
@@ -58,20 +60,24 @@ def build(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
                 resolutions.append(entry)
         elif event["at"] < low and low <= event["recorded_at"] < end:
             backfilled.append(entry)
-    return {
+    content: dict[str, Any] = {
         "date": day.isoformat(),
         "window": {"from": start, "to": end},
         "generated_at": end,
         "resolutions": resolutions,
         "reversions": reversions,
         "baselines": baselines,
-        "records": [],
-        "upcoming": [],
-        "awaiting_judgment": _awaiting(records, end),
+        "records": progress.records(db, kinds, start, end),
+        "upcoming": progress.upcoming(db, kinds, end),
+        "awaiting_judgment": [*_awaiting(records, end),
+                              *progress.revised_after_resolution(db, kinds, end)],
         "reports": _reports(db, low, end),
         "backfilled": backfilled,
         "sources": _sources(db, settings, low, end),
+        "charts": progress.series(db, kinds, end),
     }
+    content["summary"] = summary(content)
+    return content
 
 
 def _entry(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
@@ -143,97 +149,59 @@ def _sources(db: Database, settings: Settings, start: str, end: str) -> list[dic
     return result
 
 
-def render(content: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(content, indent=2, sort_keys=True) + "\n"
-    return render_markdown(content)
-
-
-def _md(text: Any) -> str:
-    """Leaderboard text is untrusted: escape what could start HTML, a link, code, emphasis or
-    a table cell in Markdown. (Intraword underscores, as in row keys, are literal.)"""
-    out = str(text)
-    for char in "\\`*[]<|":
-        out = out.replace(char, "\\" + char)
-    return out
-
-
-def render_markdown(content: dict[str, Any]) -> str:
-    lines = [f"# resolver digest, {content['date']}", ""]
-    span = content["window"]
-    lines.append(f"Events from {span['from'] or 'the beginning'} to {span['to']}.")
-    lines.append("")
-    sections = (("Resolutions", content["resolutions"]), ("Reversions", content["reversions"]),
-                ("Baselines frozen", content["baselines"]),
-                ("Backfilled", content["backfilled"]))
-    quiet = True
-    for title, entries in sections:
-        if not entries:
-            continue
-        quiet = False
-        lines += [f"## {title}", ""]
-        for entry in entries:
-            outcome = f" **{entry['outcome']}**" if entry["outcome"] else ""
-            lines.append(f"- `{entry['id']}` {entry['from'] or ''} → {entry['status']}{outcome}"
-                         f" at {entry['at']}: {_md(entry['reason'])}")
-            row = entry.get("evidence")
-            if row:
-                lines.append(f"  - evidence: {_md(row['subject'])} {row['value']:g} "
-                             f"({_md(row['key'])}, dated {row['result_date']}), snapshot "
-                             f"`{row['snapshot_sha256']}`")
-            settlement = entry.get("settlement")
-            if settlement:
-                lines.append(f"  - bet: {_md(settlement['payer'])} owes "
-                             f"{_md(settlement['payee'])} {_md(settlement['stake'])}")
-        lines.append("")
-    if content["reports"]:
-        quiet = False
-        lines += ["## New reports", ""]
-        for report in content["reports"]:
-            lines.append(f"- [{_md(report['title'])}](<{report['link'].replace('>', '%3E')}>)"
-                         f" ({report['published'] or 'undated'})")
-        lines.append("")
-    if content["awaiting_judgment"]:
-        quiet = False
-        lines += ["## Awaiting judgment", ""]
-        for item in content["awaiting_judgment"]:
-            lines.append(f"- `{item['id']}`: {_md(item['reason'])}")
-        lines.append("")
-    problems = [s for s in content["sources"] if s["failed"] or s["rejected"] or s["suspicious"]]
-    if problems:
-        lines += ["## Source health", ""]
-        for item in problems:
-            if item["failed"]:
-                lines.append(f"- {item['name']}: {item['failed']} of {item['polls']} polls "
-                             f"failed ({_md('; '.join(item['errors']))})")
-            for flag in item["suspicious"]:
-                lines.append(f"- {item['name']}: {flag['benchmark']} looks suspicious "
-                             f"({_md(flag['reason'])}); nothing retracted until three polls "
-                             "agree")
-            for rejection in item["rejected"]:
-                lines.append(f"- {item['name']}: rejected {_md(rejection['subject'])} "
-                             f"({_md(rejection['key'])}): {_md(rejection['reason'])}")
-        lines.append("")
-    if quiet:
-        lines += ["A quiet day: no prediction changed.", ""]
-    return "\n".join(lines)
-
-
 def digest_dir(settings: Settings) -> Path:
     return settings.state_dir / "digests"
 
 
 def write_files(settings: Settings, content: dict[str, Any]) -> list[Path]:
+    """The digest's Markdown, HTML and JSON, then the Atom feed with an entry per date."""
     folder = digest_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fmt, suffix in (("md", ".md"), ("json", ".json")):
-        path = folder / f"{content['date']}{suffix}"
-        tmp = path.with_suffix(suffix + ".tmp")
-        tmp.write_text(render(content, fmt), encoding="utf-8")
-        tmp.replace(path)
+    for fmt in ("md", "html", "json"):
+        path = folder / f"{content['date']}.{fmt}"
+        _replace(path, render(content, fmt))
         paths.append(path)
+    paths.append(write_feed(settings))
     return paths
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_feed(settings: Settings) -> Path:
+    """``feed.atom``: one entry per digest written, newest first (from the JSON files, so the
+    feed is rebuilt the same way whichever date was rendered last)."""
+    from resolver.render import render_atom
+
+    folder = digest_dir(settings)
+    entries = []
+    for path in sorted(folder.glob("????-??-??.json"), reverse=True)[:60]:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        entries.append({"content": content, "summary": summary(content),
+                        "html": render(content, "html")})
+    updated = entries[0]["content"]["generated_at"] if entries else clock.now()
+    base = settings.public_url or f"http://{settings.http_host}:{settings.http_port}/"
+    feed = folder / "feed.atom"
+    _replace(feed, render_atom(entries, base_url=base, updated=updated))
+    return feed
+
+
+def summary(content: dict[str, Any]) -> str:
+    """One line for a digest: what changed, or that nothing did."""
+    parts = []
+    for name, one, many in (("resolutions", "resolution", "resolutions"),
+                            ("reversions", "reversion", "reversions"),
+                            ("records", "new record", "new records"),
+                            ("reports", "new report", "new reports"),
+                            ("awaiting_judgment", "awaiting judgment", "awaiting judgment")):
+        count = len(content[name])
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts) if parts else "A quiet day: no prediction changed."
 
 
 def written_dates(db: Database) -> list[str]:

@@ -270,8 +270,9 @@ class Evaluator:
         if best is not None and claim.crosses(best.value, threshold):
             outcome = "yes" if claim.crossing_is_yes else "no"
             word = "reached" if claim.crossing_is_yes else "broken"
+            where = "" if best.row.key == best.version.subject else f"{best.row.key}, "
             reason = (f"{claim.benchmark} {_show(best.value, claim.unit)} by "
-                      f"{best.version.subject} ({best.row.key}, dated {best.version.result_date})"
+                      f"{best.version.subject} ({where}dated {best.version.result_date})"
                       f": threshold {claim.op} {_show(threshold, claim.unit)} {word}")
             deciding = {"observation_id": best.row.id, "key": best.row.key, "late": False,
                         "poll_at": poll.at if poll else self.at}

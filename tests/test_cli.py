@@ -19,7 +19,7 @@ def test_run_once_polls_and_writes_todays_digest_once(cli: Cli, http: FixtureSer
     result = cli("run", "--once", **env)
     assert "poll source=swe-bench" in result.output and "status=ok rows=247" in result.output
     digests = sorted(p.name for p in (state_dir / "digests").iterdir())
-    assert len(digests) == 2 and digests[0].endswith(".json") and digests[1].endswith(".md")
+    assert [name.split(".", 1)[1] for name in digests] == ["html", "json", "md", "atom"]
     again = cli("run", "--once", **env)
     assert "status=unchanged" in again.output and "digest" not in again.output.split("poll")[-1]
     assert sorted(p.name for p in (state_dir / "digests").iterdir()) == digests

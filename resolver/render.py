@@ -1,0 +1,190 @@
+"""Rendering a digest's content: Markdown, HTML (with SVG charts from pygal) and the Atom
+feed. Leaderboard text is untrusted: Jinja2 escapes it in HTML and Atom, ``_md`` in Markdown;
+the HTML loads no external script, font or style."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+
+def render(content: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(content, indent=2, sort_keys=True) + "\n"
+    if fmt == "html":
+        return render_html(content)
+    return render_markdown(content)
+
+
+def _md(text: Any) -> str:
+    """Leaderboard text is untrusted: escape what could start HTML, a link, code, emphasis or
+    a table cell in Markdown. (Intraword underscores, as in row keys, are literal.)"""
+    out = str(text)
+    for char in "\\`*[]<|":
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def render_markdown(content: dict[str, Any]) -> str:
+    lines = [f"# resolver digest, {content['date']}", ""]
+    span = content["window"]
+    lines.append(f"Events from {span['from'] or 'the beginning'} to {span['to']}.")
+    lines.append("")
+    sections = (("Resolutions", content["resolutions"]), ("Reversions", content["reversions"]),
+                ("Baselines frozen", content["baselines"]),
+                ("Backfilled", content["backfilled"]))
+    quiet = True
+    for title, entries in sections:
+        if not entries:
+            continue
+        quiet = False
+        lines += [f"## {title}", ""]
+        for entry in entries:
+            outcome = f" **{entry['outcome']}**" if entry["outcome"] else ""
+            lines.append(f"- `{entry['id']}` {entry['from'] or ''} → {entry['status']}{outcome}"
+                         f" at {entry['at']}: {_md(entry['reason'])}")
+            row = entry.get("evidence")
+            if row:
+                lines.append(f"  - evidence: {_md(row['subject'])} {row['value']:g} "
+                             f"({_md(row['key'])}, dated {row['result_date']}), snapshot "
+                             f"`{row['snapshot_sha256']}`")
+            settlement = entry.get("settlement")
+            if settlement:
+                lines.append(f"  - bet: {_md(settlement['payer'])} owes "
+                             f"{_md(settlement['payee'])} {_md(settlement['stake'])}")
+        lines.append("")
+    if content["records"]:
+        quiet = False
+        lines += ["## New state-of-the-art records", ""]
+        for item in content["records"]:
+            was = f", was {item['previous']:g}" if item["previous"] is not None else ""
+            lines.append(f"- {item['benchmark']} ({item['source']}): {item['value']:g} by "
+                         f"{_md(item['subject'])}{was}")
+        lines.append("")
+    if content["upcoming"]:
+        lines += ["## Deadlines in the next 30 days", ""]
+        for item in content["upcoming"]:
+            lines.append(f"- `{item['id']}` {item['deadline']}: {_distance(item)}")
+        lines.append("")
+    if content["reports"]:
+        quiet = False
+        lines += ["## New reports", ""]
+        for report in content["reports"]:
+            lines.append(f"- [{_md(report['title'])}](<{report['link'].replace('>', '%3E')}>)"
+                         f" ({report['published'] or 'undated'})")
+        lines.append("")
+    if content["awaiting_judgment"]:
+        quiet = False
+        lines += ["## Awaiting judgment", ""]
+        for item in content["awaiting_judgment"]:
+            lines.append(f"- `{item['id']}`: {_md(item['reason'])}")
+        lines.append("")
+    problems = [s for s in content["sources"] if s["failed"] or s["rejected"] or s["suspicious"]]
+    if problems:
+        lines += ["## Source health", ""]
+        for item in problems:
+            if item["failed"]:
+                lines.append(f"- {item['name']}: {item['failed']} of {item['polls']} polls "
+                             f"failed ({_md('; '.join(item['errors']))})")
+            for flag in item["suspicious"]:
+                lines.append(f"- {item['name']}: {flag['benchmark']} looks suspicious "
+                             f"({_md(flag['reason'])}); nothing retracted until three polls "
+                             "agree")
+            for rejection in item["rejected"]:
+                lines.append(f"- {item['name']}: rejected {_md(rejection['subject'])} "
+                             f"({_md(rejection['key'])}): {_md(rejection['reason'])}")
+        lines.append("")
+    if quiet:
+        lines += ["A quiet day: no prediction changed.", ""]
+    return "\n".join(lines)
+
+
+
+
+def _distance(item: dict[str, Any]) -> str:
+    if item["claim"] == "manual":
+        return "manual claim: a person judges after this date"
+    best = item["best"]
+    if item["threshold"] is None:
+        return "baseline not frozen yet"
+    unit = item.get("unit", "")
+    if best is None:
+        return f"threshold {item['threshold']:g}{unit}; no qualifying row yet"
+    gap = item["distance"]
+    where = "above" if gap <= 0 else "below"
+    return (f"best {best['value']:g}{unit} by {_md(best['subject'])}, {abs(gap):.3g}{unit} "
+            f"{where} the threshold {item['threshold']:g}{unit}")
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(loader=PackageLoader("resolver", "templates"),
+                              autoescape=select_autoescape(["html", "atom"]),
+                              trim_blocks=True, lstrip_blocks=True)
+    environment.filters["distance"] = lambda item: _distance(item).replace("\\", "")
+    environment.filters["number"] = lambda value: f"{value:g}"
+    return environment
+
+
+def render_html(content: dict[str, Any], *, charts: list[dict[str, Any]] | None = None) -> str:
+    from markupsafe import Markup
+
+    svgs = [Markup(chart_svg(chart)) for chart in charts or content.get("charts", [])]
+    template = _environment().get_template("digest.html")
+    return str(template.render(digest=content, charts=svgs))
+
+
+def render_atom(entries: list[dict[str, Any]], *, base_url: str, updated: str) -> str:
+    template = _environment().get_template("feed.atom")
+    return str(template.render(entries=entries, base=base_url.rstrip("/"), updated=updated))
+
+
+def chart_svg(chart: dict[str, Any]) -> str:
+    """The state of the art of one benchmark over time, with each open claim's threshold
+    over its window. Inline SVG, no JavaScript; its ids derive from the content, so the same
+    data renders to the same bytes."""
+    import datetime as dt
+
+    import pygal
+    from pygal.style import CleanStyle
+
+    def day(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text[:10])
+
+    unit = "%" if chart["unit"] == "%" else " min"
+    plot = pygal.DateTimeLine(
+        js=[], disable_xml_declaration=True, width=720, height=360, style=CleanStyle,
+        title=f"{chart['benchmark']} ({chart['source']})", show_legend=True,
+        legend_at_bottom=True, legend_at_bottom_columns=2, x_label_rotation=30,
+        truncate_legend=40, dots_size=2, human_readable=False,
+        x_value_formatter=lambda when: when.strftime("%Y-%m-%d"),
+        value_formatter=lambda value: f"{value:g}{unit}",
+    )
+    points = chart["points"]
+    if points:
+        steps = []
+        for (date, value, subject), following in zip(points, [*points[1:], None], strict=True):
+            steps.append({"value": (day(date), value), "label": subject})
+            if following is not None:
+                steps.append({"value": (day(following[0]), value), "label": subject})
+        plot.add("state of the art", steps)
+    for claim in chart["claims"]:
+        if claim["threshold"] is None:
+            continue
+        first = claim["start"] or (points[0][0] if points else claim["end"])
+        plot.add(f"{claim['id']} {claim['op']} {claim['threshold']:g}{unit}",
+                 [(day(first), claim["threshold"]), (day(claim["end"]), claim["threshold"])],
+                 stroke_style={"dasharray": "6, 4"}, show_dots=True)
+    svg = str(plot.render(is_unicode=True))
+    # pygal inlines a <script> with its config even with js=[]: without its external JS it
+    # does nothing, and a page showing untrusted text carries no script at all.
+    svg = _SCRIPT.sub("", svg)
+    digest = hashlib.sha256(json.dumps(chart, sort_keys=True).encode()).hexdigest()[:12]
+    return _UUID.sub(digest, svg)
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
