@@ -84,7 +84,15 @@ def run_once(settings: Settings, db: Database) -> list[tuple[str, str]]:
     for day in digest.due_dates(db, settings, now=dt.datetime.now(dt.UTC), catch_up=False):
         if digest.write_once(db, settings, day):
             log.event("digest", date=day.isoformat())
+    _notify(db, settings)
     return failed
+
+
+def _notify(db: Database, settings: Settings) -> None:
+    from resolver import notify
+
+    notify.health_changes(db, settings)
+    notify.pending_digests(db, settings)
 
 
 class Daemon:
@@ -184,6 +192,7 @@ class Daemon:
         if self.scheduler is not None and not self.scheduler.running:
             return
         poller.poll(self.db, self.settings, source, fetcher=self.fetcher)
+        _notify(self.db, self.settings)
 
     def _digest(self) -> None:
         def run() -> None:
@@ -200,4 +209,5 @@ class Daemon:
 
         if digest.write_once(self.db, self.settings, day):
             log.event("digest", date=day.isoformat())
+        _notify(self.db, self.settings)
 

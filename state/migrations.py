@@ -179,3 +179,18 @@ def m002_reports(db: Database) -> None:
         CREATE INDEX reports_first_seen ON reports(first_seen);
         ALTER TABLE fetches ADD COLUMN new_reports INTEGER
         """)
+
+
+@migrations()
+def m003_source_alerts(db: Database) -> None:
+    _run(db, """
+        -- The last health of each source that was announced, so that an alert goes out once
+        -- per change, not every night while nothing changes.
+        CREATE TABLE source_alerts (
+            source TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            message TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            notified_at TEXT
+        )
+        """)

@@ -5,6 +5,7 @@ slow response, a truncated body, a 304 to an unconditional request, a redirect).
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class FixtureServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[dict[str, Any]] = []
+        self.posts: list[dict[str, Any]] = []  # what notifiers sent (Apprise json://)
+        self.refuse_posts = 0  # answer this many POSTs with 500
         self.lock = threading.Lock()
         self.httpd = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -56,6 +59,8 @@ class FixtureServer:
         with self.lock:
             self.routes.clear()
             self.requests.clear()
+            self.posts.clear()
+            self.refuse_posts = 0
 
     def serve(self, path: str, body: bytes, *, etag: bool = True, faults: list[str] | None = None,
               content_type: str = "application/json") -> str:
@@ -81,6 +86,16 @@ class FixtureServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with server.lock:
+                    refuse = server.refuse_posts > 0
+                    server.refuse_posts -= 1 if refuse else 0
+                    if not refuse:
+                        server.posts.append({"path": self.path, "body": json.loads(body)})
+                self._send(500 if refuse else 200, b"{}")
 
             def do_GET(self) -> None:
                 with server.lock:
