@@ -55,7 +55,7 @@ def health_changes(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
     changes = []
     for item in report.sources(db, settings):
-        if not item["enabled"] or item["last_success"] is None and not item["last_failure"]:
+        if not item["enabled"] or (item["last_success"] is None and not item["last_failure"]):
             continue
         state, message = _health(item)
         known = db.execute("SELECT state, notified_at FROM source_alerts WHERE source = ?",
