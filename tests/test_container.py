@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import time
@@ -14,6 +15,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import feedparser
+import httpx
 import pytest
 
 from tests.conftest import ROOT, only
@@ -83,6 +86,9 @@ def run_container(image: str, tmp_path: Path, http: FixtureServer,
     volume = tmp_path / "data"
     volume.mkdir()
     names: list[str] = []
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
 
     def run() -> str:
         name = f"resolver-test-{uuid.uuid4().hex[:8]}"
@@ -94,12 +100,13 @@ def run_container(image: str, tmp_path: Path, http: FixtureServer,
                "-e", "RESOLVER_SOURCES__SWE_BENCH__EVERY=2s",
                "-e", "RESOLVER_PREDICTIONS_FILES=[\"/config/predictions.toml\"]",
                "-e", "RESOLVER_DIGEST_CRON=0 0 * * *",
-               "-e", "RESOLVER_HTTP_PORT=0",
+               "-e", f"RESOLVER_HTTP_PORT={port}",
                image)
         names.append(name)
         return name
 
     run.volume = volume  # type: ignore[attr-defined]
+    run.port = port  # type: ignore[attr-defined]
     yield run
     for name in names:
         podman("rm", "-f", name, check=False)
@@ -129,6 +136,13 @@ def test_image_runs_polls_writes_a_digest_and_stops_cleanly(
     assert podman("exec", "--user", "0", name, "sh", "-c",
                   "ls /usr/local/bin/pip* /root/.cache 2>&1 || true"
                   ).stdout.count("No such file") == 2
+    # The digest page, served by the daemon (the image listens on 0.0.0.0).
+    base = f"http://127.0.0.1:{run_container.port}"  # type: ignore[attr-defined]
+    assert httpx.get(base + "/healthz", timeout=5).text == "ok\n"
+    assert "resolver digest" in httpx.get(base + "/", timeout=5).text
+    assert not feedparser.parse(httpx.get(base + "/feed.atom", timeout=5).content).bozo
+    assert [p["id"] for p in httpx.get(base + "/api/predictions", timeout=5).json()] == [
+        "mid-2025"]
     rss = podman("exec", name, "sh", "-c", "grep VmRSS /proc/1/status").stdout.split()[1]
     print(f"\ndaemon idle RSS after its first cycle: {int(rss) / 1024:.0f} MB")
 
