@@ -182,7 +182,7 @@ def predict_add(ctx: _Context, /, claim: str, prediction_id: str, **options: Any
     entry = {"id": prediction_id, "claim": claim,
              **{k: v for k, v in options.items() if v is not None}}
     record = register.build(ctx.settings, entry)
-    added, _ = register.save(ctx.db, [record])
+    added, _ = register.save(ctx.db, [record], sources=ctx.settings.source_kinds())
     verb = "registered" if added else "already registered"
     click.echo(f"{verb} {record['id']}: {record['claim']}")
 
@@ -195,7 +195,7 @@ def predict_import(ctx: _Context, file: Path) -> None:
     from resolver import register
 
     records = register.read_file(ctx.settings, file)
-    added, kept = register.save(ctx.db, records)
+    added, kept = register.save(ctx.db, records, sources=ctx.settings.source_kinds())
     click.echo(f"{file}: {added} registered, {kept} already registered")
 
 

@@ -55,7 +55,8 @@ def import_prediction_files(db: Database, settings: Settings) -> list[tuple[str,
     problems = []
     for path in settings.predictions_files:
         try:
-            added, _ = register.save(db, register.read_file(settings, path))
+            added, _ = register.save(db, register.read_file(settings, path),
+                                     sources=settings.source_kinds())
         except ResolverError as error:
             log.event("predictions-file", level=logging.WARNING, file=str(path), error=str(error))
             problems.append((str(path), str(error)))

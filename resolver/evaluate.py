@@ -426,6 +426,25 @@ def corroboration(db: Database, claim: Claim, sources: Mapping[str, str],
     return result
 
 
+def freeze_baselines(db: Database, ids: Iterable[str], *, at: str, recorded_at: str,
+                     sources: Mapping[str, str]) -> list[Change]:
+    """Freeze the sota@DATE baselines of newly registered claims whose data the store already
+    has (the caller holds the write transaction); claims without it freeze at a later poll."""
+    evaluator = Evaluator(db, at=at, recorded_at=recorded_at, sources=sources)
+    changes: list[Change] = []
+    for prediction_id in ids:
+        record = store.get(db, prediction_id)
+        if record is None or record["claim"] == "manual" or record["baseline"] is not None:
+            continue
+        claim = _parse(record["claim"], evaluator.sources)
+        if claim.multiple is None:
+            continue
+        prediction = _Prediction(record, claim)
+        evaluator._freeze_baseline(prediction, evaluator.view(claim.source))
+        changes.extend(prediction.changes)
+    return changes
+
+
 def state_of_the_art(db: Database, claim: Claim, at: str) -> dict[str, Any] | None:
     """The best qualifying row for a claim's window as of ``at`` (for ``show``)."""
     view = SourceView(db, claim.source, at)

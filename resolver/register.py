@@ -129,11 +129,14 @@ def _bet(value: Any, prefix: str) -> dict[str, Any] | None:
     return bet
 
 
-def save(db: Database, records: list[dict[str, Any]]) -> tuple[int, int]:
+def save(db: Database, records: list[dict[str, Any]], *,
+         sources: Mapping[str, str] | None = None) -> tuple[int, int]:
     """Register records in one transaction: (added, unchanged or updated). The same id with
-    another claim refuses the whole batch."""
+    another claim refuses the whole batch. With ``sources`` (name -> kind), relative claims
+    whose baseline data is already stored freeze it now."""
     added = kept = 0
     registered_at = clock.now()
+    new: list[str] = []
     with write(db):
         for record in records:
             where = record.get("where", "")
@@ -141,6 +144,7 @@ def save(db: Database, records: list[dict[str, Any]]) -> tuple[int, int]:
             if current is None:
                 store.insert(db, {**record, "registered_at": registered_at})
                 added += 1
+                new.append(record["id"])
                 continue
             if record["raw"] != current["raw"] and record["claim"] != current["claim"]:
                 raise RegistrationError(
@@ -154,6 +158,11 @@ def save(db: Database, records: list[dict[str, Any]]) -> tuple[int, int]:
                         "once registered")
             store.update_metadata(db, record["id"], record)
             kept += 1
+        if new and sources is not None:
+            from resolver.evaluate import freeze_baselines
+
+            freeze_baselines(db, new, at=registered_at, recorded_at=registered_at,
+                             sources=sources)
     return added, kept
 
 

@@ -155,3 +155,16 @@ def test_th10_never_reaches_4x_and_methods_never_mix(cli: Cli, metr: Path) -> No
     [mixed] = status_events(cli, "4x-th10-from-metr")
     assert mixed["reason"] == ("baseline sota@2025-04-16 frozen: 4 x 0.604245min "
                                "(gpt_3_5_turbo_instruct) = 2.41698min")
+
+
+def test_a_baseline_is_frozen_at_registration_when_its_data_is_stored(cli: Cli,
+                                                                      metr: Path) -> None:
+    replay(cli, metr, TH11[:1], "metr")
+    cli("predict", "add", "metr-p50-horizon >= 4x sota@2025-04-16 by 2026-04-16", "--id", "4x")
+    [event] = status_events(cli, "4x")
+    assert event["kind"] == "baseline" and event["reason"].endswith(
+        "4 x 120.730463min (o3_inspect) = 482.921852min")
+    # Registered before any data: it freezes at the first poll that has some.
+    cli("predict", "add", "metr-p80-horizon@1.0 >= 2x sota@2025-04-16 by 2026-04-16",
+        "--id", "th10")
+    assert status_events(cli, "th10") == []
