@@ -68,6 +68,36 @@ class Snapshot:
     notes: list[str] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
 
+    def value(self, benchmark: str, key: str, subject: str, raw: Any, *, unit: str,
+              column: str, scale: float = 1) -> float | None:
+        """The measurement in ``raw`` (times ``scale``), or None after recording why the row
+        is rejected: not a number, or outside the unit's range."""
+        number = as_float(raw)
+        if number is None:
+            reason = f"{column} is not a number: {raw!r}"
+        elif problem := range_problem(number * scale, unit):
+            reason = (problem if scale == 1
+                      else f"{column} {number:g} is not a fraction from 0 to 1")
+        else:
+            return number * scale
+        self.rejections.append(Rejection(benchmark, key, subject, reason))
+        return None
+
+
+def as_float(raw: Any) -> float | None:
+    """A number from a payload cell, or None. Booleans are not numbers; '~ 15.5' is 15.5."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        text = raw.strip().lstrip("~").strip()
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
 
 # Ranges of each unit: values outside are rejected, never stored.
 UNIT_RANGES: dict[str, tuple[float, float]] = {
@@ -84,17 +114,3 @@ def range_problem(value: float, unit: str) -> str | None:
         return f"value {value:g} is outside the range of {shown} ({low:g} to {high:g})"
     return None
 
-
-def as_float(raw: Any) -> float | None:
-    """A number from a payload cell, or None. Booleans are not numbers."""
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, int | float):
-        return float(raw)
-    if isinstance(raw, str):
-        text = raw.strip().lstrip("~").strip()
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None

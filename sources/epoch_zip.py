@@ -18,8 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from sources.base import AttrValue, Observation, PayloadError, Rejection, Snapshot, as_float
-from sources.base import range_problem as _range_problem
+from sources.base import AttrValue, Observation, PayloadError, Snapshot, as_float
 
 KIND = "epoch-zip"
 BENCHMARKS: dict[str, dict[str, type]] = {
@@ -168,23 +167,16 @@ def _member(snapshot: Snapshot, name: str, member: _Member, rows: Iterator[Row])
                 snapshot.notes.append(f"{name} line {number}: duplicate key {key!r}, skipped")
                 continue
             seen.add((metric.benchmark, key))
-            value = as_float(raw)
+            value = snapshot.value(metric.benchmark, key, subject, raw, unit=metric.unit,
+                                   column=metric.column, scale=metric.scale)
             if value is None:
-                snapshot.rejections.append(Rejection(
-                    metric.benchmark, key, subject, f"{metric.column} is not a number: {raw!r}"))
-                continue
-            problem = _range_problem(value * metric.scale, metric.unit)
-            if problem:
-                if metric.scale != 1:
-                    problem = f"{metric.column} {value:g} is not a fraction from 0 to 1"
-                snapshot.rejections.append(Rejection(metric.benchmark, key, subject, problem))
                 continue
             ci_low = ci_high = None
             if metric.benchmark == "metr-p50-horizon":
                 ci_low, ci_high = as_float(row.get("CI_low")), as_float(row.get("CI_high"))
             snapshot.observations.append(Observation(
                 benchmark=metric.benchmark, key=key, subject=subject,
-                value=round(value * metric.scale, 9), result_date=_date(row.get(member.date)),
+                value=round(value, 9), result_date=_date(row.get(member.date)),
                 ci_low=ci_low, ci_high=ci_high, attributes=member.attributes(row),
             ))
 

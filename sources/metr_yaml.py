@@ -17,8 +17,7 @@ from typing import Any
 
 import yaml
 
-from sources.base import AttrValue, Observation, PayloadError, Rejection, Snapshot, as_float
-from sources.base import range_problem as _range_problem
+from sources.base import AttrValue, Observation, PayloadError, Snapshot, as_float
 
 KIND = "metr-yaml"
 METRICS = {"p50_horizon_length": "metr-p50-horizon", "p80_horizon_length": "metr-p80-horizon"}
@@ -78,14 +77,9 @@ def _metric(snapshot: Snapshot, benchmark: str, key: str, subject: str, raw: Any
             released: str | None, attributes: dict[str, AttrValue]) -> None:
     if not isinstance(raw, dict):
         return
-    value = as_float(raw.get("estimate"))
+    value = snapshot.value(benchmark, key, subject, raw.get("estimate"), unit="min",
+                           column="estimate")
     if value is None:
-        reason = f"estimate is not a number: {raw.get('estimate')!r}"
-        snapshot.rejections.append(Rejection(benchmark, key, subject, reason))
-        return
-    problem = _range_problem(value, "min")
-    if problem:
-        snapshot.rejections.append(Rejection(benchmark, key, subject, problem))
         return
     snapshot.observations.append(Observation(
         benchmark=benchmark, key=key, subject=subject, value=value, result_date=released,

@@ -145,15 +145,8 @@ def _self_reported(snapshot: Snapshot, sheet: str, rows: list[list[Any]]) -> Non
             continue
         seen[model] = seen.get(model, 0) + 1
         key = f"{sheet}/{model}" + (f" #{seen[model]}" if seen[model] > 1 else "")
-        raw = cell("Score")
-        value = as_float(raw)
+        value = snapshot.value(SELF_REPORTED, key, model, cell("Score"), unit="%", column="Score")
         if value is None:
-            snapshot.rejections.append(Rejection(SELF_REPORTED, key, model,
-                                                 f"Score is not a number: {raw!r}"))
-            continue
-        problem = _range_problem(value, "%")
-        if problem:
-            snapshot.rejections.append(Rejection(SELF_REPORTED, key, model, problem))
             continue
         date = _date(cell("Date"))
         if date is None and _text(cell("Date")):

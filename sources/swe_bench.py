@@ -14,8 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sources.base import AttrValue, Observation, PayloadError, Rejection, Snapshot, as_float
-from sources.base import range_problem as _range_problem
+from sources.base import AttrValue, Observation, PayloadError, Snapshot
 
 KIND = "swe-bench-leaderboards"
 
@@ -83,14 +82,9 @@ def _row(snapshot: Snapshot, benchmark: str, board: str, row: Any) -> None:
         return
     key = f"{board}/{row['folder']}"
     subject = str(row.get("name") or row["folder"])
-    value = as_float(row.get("resolved"))
+    value = snapshot.value(benchmark, key, subject, row.get("resolved"), unit="%",
+                           column="'resolved'")
     if value is None:
-        reason = f"'resolved' is not a number: {row.get('resolved')!r}"
-        snapshot.rejections.append(Rejection(benchmark, key, subject, reason))
-        return
-    problem = _range_problem(value, "%")
-    if problem:
-        snapshot.rejections.append(Rejection(benchmark, key, subject, problem))
         return
     snapshot.observations.append(
         Observation(

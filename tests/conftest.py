@@ -7,7 +7,8 @@ import os
 import shlex
 import socket
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,16 @@ def only(*names: str) -> dict[str, str]:
 
     return {f"RESOLVER_SOURCES__{s.name.upper().replace('-', '_')}__ENABLED": "false"
             for s in sources.BUILTIN if s.name not in names}
+
+
+def wait(condition: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
 
 
 def resolver_command() -> list[str]:

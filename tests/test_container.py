@@ -19,7 +19,7 @@ import feedparser
 import httpx
 import pytest
 
-from tests.conftest import ROOT, only
+from tests.conftest import ROOT, only, wait
 from tests.server import FixtureServer
 
 pytestmark = pytest.mark.container
@@ -53,15 +53,6 @@ def image() -> str:
     size = int(podman("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout.strip())
     print(f"\nimage built in {time.monotonic() - began:.0f} s, {size / 1e6:.0f} MB")
     return IMAGE
-
-
-def wait(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
 
 
 def rows(volume: Path, sql: str) -> list[tuple[object, ...]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import only, resolver_command
+from tests.conftest import only, resolver_command, wait
 from tests.server import FixtureServer
 
 PREDICTIONS = """
@@ -21,15 +21,6 @@ PREDICTIONS = """
 id = "mid-2025"
 claim = "swe-bench-verified >= 85% by 2025-07-31"
 """
-
-
-def wait(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def query(state: Path, sql: str) -> list[tuple[object, ...]]:
