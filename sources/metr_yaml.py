@@ -15,8 +15,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from sources.base import AttrValue, Observation, PayloadError, Snapshot, as_float
 
 KIND = "metr-yaml"
@@ -25,12 +23,12 @@ ATTRIBUTES: dict[str, type] = {"method": str, "scaffold": str}
 BENCHMARKS: dict[str, dict[str, type]] = dict.fromkeys(METRICS.values(), ATTRIBUTES)
 METHODS = {"METR-Horizon-v1": "1.0", "METR-Horizon-v1.0": "1.0", "METR-Horizon-v1.1": "1.1"}
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
+    import yaml  # loaded when METR is parsed, not by every command
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(body, Loader=_Loader)  # a safe loader: the C one when available
+        data = yaml.load(body, Loader=loader)  # a safe loader: the C one when available
     except yaml.YAMLError as error:
         raise PayloadError(f"not YAML: {_first_line(error)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):

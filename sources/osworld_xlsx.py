@@ -20,8 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook
-
 from sources.base import AttrValue, Observation, PayloadError, Rejection, Snapshot, as_float
 from sources.base import range_problem as _range_problem
 
@@ -41,6 +39,8 @@ _DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%Y-%m-%d", "
 
 
 def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
+    from python_calamine import CalamineError, CalamineWorkbook  # the spreadsheet reader
+
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
     except (CalamineError, ValueError, TypeError) as error:
@@ -60,7 +60,7 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
     return snapshot
 
 
-def _rows(workbook: CalamineWorkbook, name: str) -> list[list[Any]]:
+def _rows(workbook: Any, name: str) -> list[list[Any]]:
     rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     if not rows or not rows[0] or _text(rows[0][0]) != "Model":
         first = _text(rows[0][0]) if rows and rows[0] else ""

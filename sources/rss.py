@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import feedparser
-
 from sources.base import PayloadError, Report, Snapshot
 
 KIND = "rss"
@@ -22,6 +20,8 @@ _LANGUAGE = re.compile(r"^/[a-z]{2}(?:-[A-Za-z]{2,4})?(?=/)")
 
 
 def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
+    import feedparser  # loaded when a feed is parsed, not by every command
+
     feed: Any = feedparser.parse(body, response_headers=dict(headers or {}))
     if feed.bozo and not feed.entries:
         problem = feed.get("bozo_exception")
