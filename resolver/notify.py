@@ -32,6 +32,13 @@ def pending_digests(db: Database, settings: Settings) -> int:
     """Send every written digest not notified yet, oldest first; returns how many went out."""
     from resolver.digest import digest_dir
 
+    if not settings.notify:
+        # Nothing to send to: mark them done, so that a URL added later does not receive the
+        # whole archive.
+        with write(db):
+            db.execute("UPDATE digests SET notified_at = ? WHERE notified_at IS NULL",
+                       [clock.now()])
+        return 0
     sent = 0
     for (date,) in db.execute(
             "SELECT date FROM digests WHERE notified_at IS NULL ORDER BY date").fetchall():
@@ -53,7 +60,9 @@ def health_changes(db: Database, settings: Settings) -> list[dict[str, Any]]:
     """Alert on each source whose health changed since it was last announced."""
     from resolver import report
 
-    changes = []
+    changes: list[dict[str, Any]] = []
+    if not settings.notify:
+        return changes
     for item in report.sources(db, settings):
         if not item["enabled"] or (item["last_success"] is None and not item["last_failure"]):
             continue
