@@ -146,7 +146,6 @@ class Claim:
     basis: str  # "result" or "first-seen"
     filters: tuple[Filter, ...]
     source: str
-    explicit_source: bool = False
     row_filters: tuple[Filter, ...] = field(default=(), compare=False)
 
     @property
@@ -274,14 +273,14 @@ class _Parser:
         if (token := self.peek()) is not None:
             raise self.error(f"unexpected {token.text!r} after the claim "
                              "(filters start with 'where' and are joined with 'and')", token)
-        source, explicit = self.source(benchmark, method, filters, metric_token)
+        source = self.source(benchmark, method, filters, metric_token)
         self.check_filters(benchmark, source, filters)
         ordered = tuple(sorted(filters, key=lambda f: (f.name, f.text)))
         row_filters = [f for f in ordered if f.name != "source"]
         if method is not None:
             row_filters.insert(0, Filter("method", "=", method))
         return Claim(benchmark, method, op_token.text, unit, threshold, multiple, sota_end, start,
-                     end, basis, ordered, source, explicit, tuple(row_filters))
+                     end, basis, ordered, source, tuple(row_filters))
 
     def metric(self) -> tuple[str, str | None, _Token]:
         token = self.take("a benchmark")
@@ -417,7 +416,7 @@ class _Parser:
         return Filter(name, op.text, text, token.position)
 
     def source(self, benchmark: str, method: str | None, filters: list[Filter],
-               metric_token: _Token) -> tuple[str, bool]:
+               metric_token: _Token) -> str:
         named = [f for f in filters if f.name == "source"]
         if len(named) > 1:
             raise ClaimError(self.text, named[1].position,
@@ -431,13 +430,13 @@ class _Parser:
             if benchmark not in source_kinds.benchmarks_of(name, self.sources[name]):
                 raise ClaimError(self.text, named[0].position,
                                  f"source {name} has no benchmark {benchmark}")
-            return name, True
+            return name
         if method is not None:
-            return METR_METHODS[method], False
+            return METR_METHODS[method]
         primary = source_kinds.primary_source(benchmark)
         if primary is None:  # pragma: no cover - every benchmark in UNITS has one
             raise self.error(f"no source yields {benchmark}", metric_token)
-        return primary, False
+        return primary
 
     def check_filters(self, benchmark: str, source: str, filters: list[Filter]) -> None:
         attributes = source_kinds.benchmarks_of(source, self.sources[source]).get(benchmark, {})

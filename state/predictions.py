@@ -7,7 +7,6 @@ kept in step with the events in the same transaction; they can be rebuilt from t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,11 +193,3 @@ def events(db: Database, prediction_id: str | None = None) -> list[dict[str, Any
 def latest_event_at(db: Database) -> str | None:
     row = db.execute("SELECT max(at) FROM events").fetchone()
     return row[0] if row else None
-
-
-def ids(db: Database, prediction_ids: Iterable[str]) -> set[str]:
-    wanted = list(prediction_ids)
-    if not wanted:
-        return set()
-    marks = ", ".join("?" for _ in wanted)
-    return {r[0] for r in db.execute(f"SELECT id FROM predictions WHERE id IN ({marks})", wanted)}
