@@ -91,9 +91,12 @@ def as_float(raw: Any) -> float | None:
     if isinstance(raw, int | float):
         return float(raw)
     if isinstance(raw, str):
-        text = raw.strip().lstrip("~").strip()
         try:
-            return float(text)
+            return float(raw)  # surrounding whitespace is fine
+        except ValueError:
+            pass
+        try:
+            return float(raw.strip().lstrip("~"))
         except ValueError:
             return None
     return None

@@ -211,3 +211,21 @@ def test_suspicious_benchmarks_show_in_the_digest(cli: Cli, write: Payloads) -> 
     digest = cli("digest --date 2025-07-03 --stdout").output
     assert ("swe-bench: swe-bench-verified looks suspicious (row count fell by more than half,"
             " from 20 to 3); nothing retracted until three polls agree") in digest
+
+
+def test_a_retired_source_annuls_what_is_undecided(cli: Cli, write: Payloads,
+                                                   tmp_path: Path) -> None:
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id crossed")
+    cli("predict add 'swe-bench-verified >= 99% by 2025-12-31' --id undecided")
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id done --confirm-hours 0 "
+        "--confirm-polls 1")
+    poll(cli, write(filler(5) + [row("20250601_a", 85.0, "2025-06-01")]), "2025-06-02")
+    config = tmp_path / "retired.toml"
+    config.write_text("[sources.swe-bench]\nretired = true\n")
+    cli("evaluate", "--at", "2025-06-03", RESOLVER_CONFIG=str(config))
+    statuses = {p["id"]: (p["status"], p["outcome"])
+                for p in json.loads(cli("predict list --json").output)}
+    assert statuses == {"crossed": ("annulled", None), "undecided": ("annulled", None),
+                        "done": ("resolved", "yes")}
+    reason = json.loads(cli("show undecided --json").output)["events"][-1]["reason"]
+    assert reason == "source swe-bench is retired"

@@ -1,0 +1,40 @@
+"""The store: migrations keep data across upgrades; payloads are content-addressed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from state import payloads
+from state.db import DB_NAME, open_db
+from state.migrations import migrations
+
+
+def test_upgrading_an_older_database_keeps_its_data(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    # A database as the first release left it: only the first migration applied.
+    old = Database(sqlite3.connect(tmp_path / DB_NAME))
+    migrations.apply(old, stop_before="m002_reports")
+    old.execute("INSERT INTO predictions (id, claim, raw, registered_at) VALUES"
+                " ('kept', 'manual', 'manual', '2025-01-01T00:00:00Z')")
+    old.conn.commit()
+    old.conn.close()
+    db = open_db(tmp_path)  # migrates at open
+    assert [m.name for m in migrations.applied(db)] == [
+        "m001_initial", "m002_reports", "m003_source_alerts"]
+    assert db.execute("SELECT id FROM predictions").fetchall() == [("kept",)]
+    assert "reports" in db.table_names() and "source_alerts" in db.table_names()
+    assert open_db(tmp_path).execute("SELECT count(*) FROM predictions").fetchone()[0] == 1
+
+
+def test_payloads_are_stored_once_and_come_back_byte_for_byte(tmp_path: Path) -> None:
+    db = open_db(tmp_path)
+    body = b'{"leaderboards": []}' * 1000
+    digest = payloads.sha256(body)
+    assert payloads.store(db, body, digest=digest, at="2025-01-01T00:00:00Z") is True
+    assert payloads.store(db, body, digest=digest, at="2025-01-02T00:00:00Z") is False
+    size, stored = db.execute("SELECT size, stored_size FROM payloads").fetchone()
+    assert size == len(body) and stored < size / 20
+    assert payloads.load(db, digest[:10]) == (digest, body)
