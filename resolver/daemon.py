@@ -135,7 +135,13 @@ class Daemon:
         if settings.http_port:
             from resolver.web import Page
 
-            self.page = Page(settings)
+            try:
+                self.page = Page(settings)
+            except OSError as error:
+                raise ResolverError(
+                    f"cannot serve the digest page on {settings.http_host}:{settings.http_port}:"
+                    f" {error.strerror} (set RESOLVER_HTTP_PORT, or 0 to turn the page off)"
+                ) from None
             self.page.start()
             log.event("http", url=f"http://{settings.http_host}:{self.page.port}/")
         enabled = [s.name for s in settings.resolved_sources().values() if s.enabled]

@@ -168,3 +168,17 @@ def test_cli_writes_while_the_daemon_polls(
     for (prediction, count, top) in query(
             state_dir, "SELECT prediction_id, count(*), max(seq) FROM events GROUP BY 1"):
         assert count == top, prediction
+
+
+def test_a_busy_http_port_is_one_clear_line(daemon_env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {**daemon_env, "RESOLVER_HTTP_PORT": str(taken.getsockname()[1])}
+        result = subprocess.run([*resolver_command(), "run"], env=env, text=True,
+                                capture_output=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot serve the digest page on 127.0.0.1:")
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
