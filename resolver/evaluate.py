@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,25 +75,43 @@ class SourceView:
         self.by_id = {row.id: row for rows in self.rows.values() for row in rows}
         self._index: dict[tuple[Any, ...], tuple[list[str], list[_Candidate], list[int]]] = {}
         self._best: dict[tuple[Any, ...], _Candidate | None] = {}
+        self._by_date: dict[str, tuple[list[_Candidate], list[int], dict[int, Any]]] = {}
+
+    def _dated(self, benchmark: str) -> tuple[list[_Candidate], list[int], dict[int, Any]]:
+        """The live rows of a benchmark that have a result date, sorted by it (once), with
+        each row's attribute dict as a key into the distinct dicts (rows share them)."""
+        dated = self._by_date.get(benchmark)
+        if dated is None:
+            rows = [_Candidate(row, row.versions[-1]) for row in self.rows.get(benchmark, ())
+                    if not row.retracted and row.versions[-1].result_date is not None]
+            rows.sort(key=lambda c: (c.version.result_date or "", c.row.key))
+            keys = [id(c.version.attributes) for c in rows]
+            distinct = {id(c.version.attributes): c.version.attributes for c in rows}
+            dated = self._by_date[benchmark] = (rows, keys, distinct)
+        return dated
 
     def _sorted(self, claim: Claim) -> tuple[list[str], list[_Candidate], list[int]]:
         key = (claim.benchmark, claim.row_filters)
         index = self._index.get(key)
         if index is None:
-            candidates = []
-            for row in self.rows.get(claim.benchmark, ()):
-                version = row.latest
-                if (not row.retracted and version.result_date is not None
-                        and _passes(claim, version)):
-                    candidates.append(_Candidate(row, version))
-            candidates.sort(key=lambda c: (c.version.result_date or "", c.row.key))
+            rows, keys, distinct = self._dated(claim.benchmark)
+            by_attributes = tuple(f for f in claim.row_filters if f.name != "model")
+            by_subject = tuple(f for f in claim.row_filters if f.name == "model")
+            if by_attributes:
+                ok = {k: all(f.matches(a, "") for f in by_attributes) for k, a in distinct.items()}
+                candidates = [c for c, k in zip(rows, keys, strict=True) if ok[k]]
+            else:
+                candidates = list(rows)
+            if by_subject:
+                candidates = [c for c in candidates if all(
+                    f.matches(c.version.attributes, c.version.subject) for f in by_subject)]
             dates = [c.version.result_date or "" for c in candidates]
             running: list[int] = []  # index of the best candidate among the first i+1
+            best_value, best_at = -math.inf, -1
             for i, candidate in enumerate(candidates):
-                if not running or candidate.value > candidates[running[-1]].value:
-                    running.append(i)
-                else:
-                    running.append(running[-1])
+                if candidate.version.value > best_value:
+                    best_value, best_at = candidate.version.value, i
+                running.append(best_at)
             index = self._index[key] = (dates, candidates, running)
         return index
 
