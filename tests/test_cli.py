@@ -194,3 +194,25 @@ def test_annulled_bet_without_terms_settles_nothing(cli: Cli, tmp_path: Path) ->
     cli("predict", "import", str(path))
     cli("resolve", "b", "annul", "--note", "void")
     assert json.loads(cli("show", "b", "--json").output)["settlement"] is None
+
+
+def test_every_setting_and_source_kind_is_documented() -> None:
+    import sources
+    from resolver.settings import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    for name in Settings.model_fields:
+        documented = f"`{name}`" in readme or f"RESOLVER_{name.upper()}" in readme
+        assert documented, f"setting {name} is not in the README"
+    for kind in sources.KINDS:
+        assert f"| {kind} |" in readme, kind
+
+
+def test_the_sample_configuration_loads(state_dir: Path) -> None:
+    from resolver.settings import load
+
+    settings = load({"RESOLVER_STATE_DIR": str(state_dir),
+                     "RESOLVER_CONFIG": str(ROOT / "examples" / "resolver.toml")})
+    configured = settings.resolved_sources()
+    assert configured["swe-bench"].every == 3 * 3600
+    assert configured["swe-bench-site"].kind == "swe-bench-leaderboards"
