@@ -216,3 +216,13 @@ def test_the_sample_configuration_loads(state_dir: Path) -> None:
     configured = settings.resolved_sources()
     assert configured["swe-bench"].every == 3 * 3600
     assert configured["swe-bench-site"].kind == "swe-bench-leaderboards"
+
+
+def test_log_lines_are_json_when_asked(cli: Cli, swe_bench: Path) -> None:
+    result = cli("poll", "swe-bench", "--from-file",
+                 str(swe_bench / "leaderboards.2025-09-10-bad-unit.json"), "--at", "2025-09-10",
+                 RESOLVER_LOG_JSON="1")
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["event"] for line in lines] == ["poll", "rejected"]
+    assert (lines[0]["source"], lines[0]["status"], lines[0]["rows"]) == ("swe-bench", "ok", 277)
+    assert lines[1]["level"] == "warning" and lines[1]["reason"].startswith("value 271")
