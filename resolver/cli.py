@@ -305,6 +305,11 @@ def sources(ctx: _Context, as_json: bool) -> None:
             click.echo(f"  last failure: {item['last_failure']}: {item['last_error']}")
         for flag in item["suspicious"]:
             click.echo(f"  suspicious: {flag['benchmark']}: {flag['reason']}")
+    from resolver.clock import now
+    from resolver.digest import predictions_file_problems
+
+    for problem in predictions_file_problems(ctx.db, now() + "~"):
+        click.echo(f"{problem['name']}: {problem['errors'][0]}")
 
 
 @cli.command()

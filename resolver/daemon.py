@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from resolver import clock, log, poller
 from resolver.errors import ResolverError
 from resolver.settings import Settings, Source
-from state.db import open_db
+from state.db import open_db, write
 
 HEARTBEAT_FILE = "heartbeat.json"
 STOP_GRACE_SECONDS = 7.0
@@ -60,10 +60,23 @@ def import_prediction_files(db: Database, settings: Settings) -> list[tuple[str,
         except ResolverError as error:
             log.event("predictions-file", level=logging.WARNING, file=str(path), error=str(error))
             problems.append((str(path), str(error)))
+            _record_check(db, str(path), str(error))
             continue
+        _record_check(db, str(path), None)
         if added:
             log.event("predictions-file", file=str(path), registered=added)
     return problems
+
+
+def _record_check(db: Database, path: str, error: str | None) -> None:
+    """Remember a predictions file's state when it changes (for source health)."""
+    last = db.execute("SELECT error FROM predictions_file_checks WHERE path = ?"
+                      " ORDER BY id DESC LIMIT 1", [path]).fetchone()
+    if (last is None and error is None) or (last is not None and last[0] == error):
+        return
+    with write(db):
+        db.execute("INSERT INTO predictions_file_checks (path, at, error) VALUES (?, ?, ?)",
+                   [path, clock.now(), error])
 
 
 def run_once(settings: Settings, db: Database) -> list[tuple[str, str]]:

@@ -146,7 +146,21 @@ def _sources(db: Database, settings: Settings, start: str, end: str) -> list[dic
             "rejected": rejected,
             "suspicious": [{"benchmark": b, "reason": r} for b, r in sorted(suspicious.items())],
         })
+    result.extend(predictions_file_problems(db, end))
     return result
+
+
+def predictions_file_problems(db: Database, end: str) -> list[dict[str, Any]]:
+    """Predictions files that were being skipped at ``end``, shown with source health."""
+    problems = []
+    for path, at, error in db.execute(
+        "SELECT path, at, error FROM predictions_file_checks c WHERE id = (SELECT max(id)"
+        " FROM predictions_file_checks WHERE path = c.path AND at < ?) ORDER BY path", [end]):
+        if error:
+            problems.append({"name": f"predictions file {path}", "polls": 0, "failed": 1,
+                             "errors": [f"skipped since {at}: {error}"], "rejected": [],
+                             "suspicious": []})
+    return problems
 
 
 def digest_dir(settings: Settings) -> Path:

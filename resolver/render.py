@@ -86,8 +86,9 @@ def render_markdown(content: dict[str, Any]) -> str:
         lines += ["## Source health", ""]
         for item in problems:
             if item["failed"]:
-                lines.append(f"- {item['name']}: {item['failed']} of {item['polls']} polls "
-                             f"failed ({_md('; '.join(item['errors']))})")
+                what = (f"{item['failed']} of {item['polls']} polls failed" if item["polls"]
+                        else "failing")
+                lines.append(f"- {_md(item['name'])}: {what} ({_md('; '.join(item['errors']))})")
             for flag in item["suspicious"]:
                 lines.append(f"- {item['name']}: {flag['benchmark']} looks suspicious "
                              f"({_md(flag['reason'])}); nothing retracted until three polls "

@@ -194,3 +194,18 @@ def m003_source_alerts(db: Database) -> None:
             notified_at TEXT
         )
         """)
+
+
+@migrations()
+def m004_predictions_file_checks(db: Database) -> None:
+    _run(db, """
+        -- Each change of a predictions file's state (error text, or NULL once it loads again),
+        -- append-only, so that digests of past dates render the same.
+        CREATE TABLE predictions_file_checks (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            at TEXT NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX predictions_file_checks_path ON predictions_file_checks(path, id)
+        """)

@@ -182,3 +182,24 @@ def test_a_busy_http_port_is_one_clear_line(daemon_env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot serve the digest page on 127.0.0.1:")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_bad_predictions_file_is_skipped_and_reported(
+    daemon_env: dict[str, str], tmp_path: Path, state_dir: Path,
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[prediction]]\nid = "x"\nclaim = "swe-bench-verified >= 85 by 2025"\n')
+    files = json.loads(daemon_env["RESOLVER_PREDICTIONS_FILES"]) + [str(bad)]
+    env = {**daemon_env, "RESOLVER_PREDICTIONS_FILES": json.dumps(files),
+           "RESOLVER_DIGEST_CRON": "59 23 * * *"}
+    once = subprocess.run([*resolver_command(), "run", "--once"], env=env, text=True,
+                          capture_output=True, timeout=60)
+    assert once.returncode == 0, once.stderr  # the good file registered, the bad one skipped
+    assert "predictions-file" in once.stdout and "the threshold needs a unit" in once.stdout
+    assert query(state_dir, "SELECT id FROM predictions") == [("mid-2025",)]
+    digest = subprocess.run([*resolver_command(), "digest", "--stdout"], env=env, text=True,
+                            capture_output=True, timeout=60).stdout
+    assert f"predictions file {bad}: failing (skipped since" in digest.replace("\\", "")
+    listed = subprocess.run([*resolver_command(), "sources"], env=env, text=True,
+                            capture_output=True, timeout=60).stdout
+    assert f"predictions file {bad}: skipped since" in listed

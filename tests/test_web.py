@@ -54,7 +54,8 @@ def test_atom_feed_is_valid_and_escapes(cli: Cli, tmp_path: Path, state_dir: Pat
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in feed.entries[1].content[0].value
 
 
-def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path) -> None:
+def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path,
+                                                 state_dir: Path) -> None:
     _state_with_a_resolution(cli, tmp_path)
     env = {**os.environ, **only(), "RESOLVER_HTTP_PORT": str(_free_port()),
            "RESOLVER_HEARTBEAT_EVERY": "1s"}
@@ -70,7 +71,8 @@ def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path) -> No
             except httpx.TransportError:
                 time.sleep(0.1)
         home = httpx.get(base + "/")
-        assert home.status_code == 200 and "resolver digest, 2025-06-03" in home.text
+        newest = sorted((state_dir / "digests").glob("*.html"))[-1]  # today's, after 06:30
+        assert home.status_code == 200 and home.text == newest.read_text()
         assert "default-src 'none'" in home.headers["Content-Security-Policy"]
         archive = httpx.get(base + "/digests/").text
         assert '<a href="/digests/2025-06-03.html">2025-06-03</a>' in archive
