@@ -48,7 +48,9 @@ def build(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
     kinds = settings.source_kinds()
     resolutions, reversions, baselines, backfilled = [], [], [], []
     records = {r["id"]: r for r in store.all_(db)}
-    for event in store.events(db):
+    events = store.events(db)
+    as_of_end = _as_of(records, events, end)
+    for event in events:
         record = records[event["prediction_id"]]
         entry = _entry(event, record)
         if low <= event["at"] < end:
@@ -68,16 +70,36 @@ def build(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
         "reversions": reversions,
         "baselines": baselines,
         "records": progress.records(db, kinds, start, end),
-        "upcoming": progress.upcoming(db, kinds, end),
-        "awaiting_judgment": [*_awaiting(records, end),
-                              *progress.revised_after_resolution(db, kinds, end)],
+        "upcoming": progress.upcoming(db, kinds, end, as_of_end),
+        "awaiting_judgment": [*_awaiting(as_of_end, end),
+                              *progress.revised_after_resolution(db, kinds, end, as_of_end)],
         "reports": _reports(db, low, end),
         "backfilled": backfilled,
         "sources": _sources(db, settings, low, end),
-        "charts": progress.series(db, kinds, end),
+        "charts": progress.series(db, kinds, end, as_of_end),
     }
     content["summary"] = summary(content)
     return content
+
+
+def _as_of(records: dict[str, dict[str, Any]], events: list[dict[str, Any]],
+           end: str) -> list[dict[str, Any]]:
+    """Every prediction with its lifecycle as it stood at ``end``, rebuilt from the events,
+    so that a date renders the same whatever happened since."""
+    state = {pid: {**record, "status": "open", "outcome": None, "deciding": None,
+                   "threshold": record["threshold"] if record["baseline"] is None else None}
+             for pid, record in records.items()}
+    for event in events:
+        if event["at"] >= end:
+            continue
+        record = state[event["prediction_id"]]
+        if event["kind"] == "baseline":
+            record["threshold"] = records[event["prediction_id"]]["threshold"]
+        elif event["kind"] == "status":
+            record["status"], record["outcome"] = event["to_status"], event["outcome"]
+            record["deciding"] = records[event["prediction_id"]]["deciding"] if \
+                event["to_status"] == records[event["prediction_id"]]["status"] else None
+    return list(state.values())
 
 
 def _entry(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
@@ -105,9 +127,9 @@ def _reports(db: Database, start: str, end: str) -> list[dict[str, Any]]:
     ]
 
 
-def _awaiting(records: dict[str, dict[str, Any]], end: str) -> list[dict[str, Any]]:
+def _awaiting(records: list[dict[str, Any]], end: str) -> list[dict[str, Any]]:
     waiting = []
-    for record in records.values():
+    for record in records:
         if record["claim"] == "manual" and record["status"] == "open" and record["deadline"]:
             after = (dt.date.fromisoformat(record["deadline"]) + dt.timedelta(days=1)).isoformat()
             if after <= end:

@@ -12,7 +12,6 @@ from sqlite_utils import Database
 
 from resolver import clock
 from resolver.evaluate import SourceView, _parse, qualifying_version
-from state import predictions as store
 from state.rows import Row, rows_as_of
 
 
@@ -62,14 +61,16 @@ class _Views:
 
 
 def upcoming(db: Database, sources: Mapping[str, str], end: str,
-             days: int = 30) -> list[dict[str, Any]]:
+             predictions: list[dict[str, Any]], days: int = 30) -> list[dict[str, Any]]:
     """Open claims whose window closes within ``days`` after ``end``, with the current best."""
     today = dt.date.fromisoformat(end[:10])
     horizon = today + dt.timedelta(days=days)
     views = _Views(db, end)
     kinds = tuple(sorted(sources.items()))
     result = []
-    for record in store.all_(db, status="open"):
+    for record in predictions:
+        if record["status"] != "open":
+            continue
         if record["claim"] == "manual":
             if record["deadline"] and today <= dt.date.fromisoformat(record["deadline"]) <= horizon:
                 result.append({"id": record["id"], "title": record["title"],
@@ -95,17 +96,17 @@ def upcoming(db: Database, sources: Mapping[str, str], end: str,
     return sorted(result, key=lambda item: (item["deadline"], item["id"]))
 
 
-def revised_after_resolution(db: Database, sources: Mapping[str, str],
-                             end: str) -> list[dict[str, Any]]:
+def revised_after_resolution(db: Database, sources: Mapping[str, str], end: str,
+                             predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Resolved predictions whose evidence no longer supports their outcome: the deciding
     row was retracted, revised or re-dated so that it no longer qualifies or crosses, or (for
     a late outcome) a crossing row surfaced. The outcome is sticky; a person decides."""
     kinds = tuple(sorted(sources.items()))
     views = _Views(db, end)
     result = []
-    for record in store.all_(db, status="resolved"):
+    for record in predictions:
         deciding = record["deciding"] or {}
-        if record["claim"] == "manual" or not deciding:
+        if record["status"] != "resolved" or record["claim"] == "manual" or not deciding:
             continue
         claim = _parse(record["claim"], kinds)
         threshold = claim.threshold if claim.threshold is not None else record["threshold"]
@@ -133,12 +134,13 @@ def revised_after_resolution(db: Database, sources: Mapping[str, str],
     return result
 
 
-def series(db: Database, sources: Mapping[str, str], end: str) -> list[dict[str, Any]]:
+def series(db: Database, sources: Mapping[str, str], end: str,
+           predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (source, benchmark) with open claims: the state of the art over time (each new
     maximum by result date, among rows live at ``end``) and the claims' thresholds."""
     kinds = tuple(sorted(sources.items()))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for record in store.all_(db):
+    for record in predictions:
         if record["claim"] == "manual" or record["status"] not in ("open", "provisional"):
             continue
         claim = _parse(record["claim"], kinds)

@@ -38,3 +38,15 @@ def test_golden_digest(cli: Cli, tmp_path: Path, fmt: str) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         expected.write_text(rendered, encoding="utf-8")
     assert rendered == expected.read_text(encoding="utf-8")
+
+
+def test_a_past_date_renders_the_same_after_later_changes(cli: Cli, tmp_path: Path) -> None:
+    scenario(cli, tmp_path)
+    before = {fmt: cli("digest", "--date", "2025-06-03", "--format", fmt, "--stdout").output
+              for fmt in ("md", "json", "html")}
+    cli("evaluate --at 2025-07-15")
+    cli("resolve judged no --note 'checked by hand' --by ann")
+    cli("resolve eighty yes --note 'seen it' --by ann")
+    after = {fmt: cli("digest", "--date", "2025-06-03", "--format", fmt, "--stdout").output
+             for fmt in ("md", "json", "html")}
+    assert after == before
