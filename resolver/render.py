@@ -156,10 +156,12 @@ def chart_svg(chart: dict[str, Any]) -> str:
         return dt.datetime.fromisoformat(text[:10])
 
     unit = "%" if chart["unit"] == "%" else " min"
+    style = CleanStyle(title_font_size=17, label_font_size=13, major_label_font_size=13,
+                       legend_font_size=14, tooltip_font_size=14, value_font_size=13)
     plot = pygal.DateTimeLine(
-        js=[], disable_xml_declaration=True, width=720, height=360, style=CleanStyle,
+        js=[], disable_xml_declaration=True, width=600, height=440, style=style,
         title=f"{chart['benchmark']} ({chart['source']})", show_legend=True,
-        legend_at_bottom=True, legend_at_bottom_columns=2, x_label_rotation=30,
+        legend_at_bottom=True, legend_at_bottom_columns=1, x_label_rotation=30,
         truncate_legend=40, dots_size=2, human_readable=False,
         x_value_formatter=lambda when: when.strftime("%Y-%m-%d"),
         value_formatter=lambda value: f"{value:g}{unit}",
