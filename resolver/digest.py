@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from resolver import clock, progress
 from resolver.errors import ResolverError
+from resolver.evaluate import deciding_row
 from resolver.render import render
 from resolver.report import settlement
 from resolver.schedule import fire_time_on, previous_fire
@@ -103,8 +104,7 @@ def _as_of(records: dict[str, dict[str, Any]], events: list[dict[str, Any]],
 
 
 def _entry(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    proof = event["evidence"] or {}
-    row = proof.get("row") if "poll" in proof else (proof or None)
+    row = deciding_row(event["evidence"])
     entry = {
         "id": record["id"], "claim": record["claim"], "title": record["title"],
         "status": event["to_status"] or record["status"], "from": event["from_status"],

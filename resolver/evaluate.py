@@ -15,7 +15,6 @@ import bisect
 import dataclasses
 import datetime as dt
 import functools
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -185,6 +184,17 @@ def evidence(candidate: _Candidate | None, source: str) -> dict[str, Any] | None
         "result_date": version.result_date, "first_seen": version.first_seen,
         "url": version.url, "snapshot_sha256": version.sha256,
     }
+
+
+def deciding_row(proof: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The row an event's evidence names: the evidence itself, or for a late outcome
+    (``{"row": ..., "poll": ...}``) its best qualifying row, if any."""
+    if not proof:
+        return None
+    if "poll" in proof:
+        row: dict[str, Any] | None = proof.get("row")
+        return row
+    return proof
 
 
 def _show(value: float, unit: str) -> str:
@@ -372,15 +382,9 @@ class Evaluator:
         held = sum(1 for poll_at in polls if poll_at <= moment)
         reason = (f"{p.record['outcome']}: the evidence held for {p.record['confirm_hours']:g}h "
                   f"and {held} polls of {p.claim.source}")
-        self._move(p, "resolved", p.record["outcome"], reason, self._last_evidence(p),
-                   p.record["deciding"], at=moment)
-
-    def _last_evidence(self, p: _Prediction) -> dict[str, Any] | None:
-        row = self.db.execute(
-            "SELECT evidence FROM events WHERE prediction_id = ? AND kind = 'status'"
-            " AND to_status = 'provisional' ORDER BY seq DESC LIMIT 1", [p.id]
-        ).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        proof = store.last_evidence(self.db, p.id, to_status="provisional")
+        self._move(p, "resolved", p.record["outcome"], reason, proof, p.record["deciding"],
+                   at=moment)
 
     def _move(self, p: _Prediction, status: str, outcome: str | None, reason: str,
               proof: dict[str, Any] | None, deciding: dict[str, Any] | None, *,

@@ -3,7 +3,6 @@ decisions made by hand."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlite_utils import Database
@@ -11,27 +10,16 @@ from sqlite_utils import Database
 import sources as source_kinds
 from resolver import claims, clock
 from resolver.errors import NotFound, ResolverError
+from resolver.evaluate import deciding_row
 from resolver.settings import Settings
 from state import predictions as store
 from state.db import write
 
 
-def _decision_evidence(db: Database, prediction_id: str) -> dict[str, Any] | None:
-    """The evidence of the prediction's current decision: the row of its latest provisional
-    or resolved event."""
-    row = db.execute(
-        "SELECT evidence FROM events WHERE prediction_id = ? AND kind = 'status'"
-        " ORDER BY seq DESC LIMIT 1", [prediction_id]
-    ).fetchone()
-    if not row or not row[0]:
-        return None
-    proof: dict[str, Any] = json.loads(row[0])
-    return proof.get("row") if "poll" in proof else proof
-
-
 def summary(db: Database, record: dict[str, Any]) -> dict[str, Any]:
     resolved_at = record["status_at"] if record["status"] in ("resolved", "annulled") else None
-    evidence = _decision_evidence(db, record["id"]) if record["status"] != "open" else None
+    evidence = (deciding_row(store.last_evidence(db, record["id"]))
+                if record["status"] != "open" else None)
     return {
         "id": record["id"], "claim": record["claim"], "status": record["status"],
         "outcome": record["outcome"], "resolved_at": resolved_at,
@@ -138,7 +126,7 @@ def render_detail(item: dict[str, Any]) -> str:
         by = f" by {event['by']}" if event["by"] else ""
         lines.append(f"  {event['at']}  {change}{by}: {event['reason']}")
         proof = event["evidence"] or {}
-        row = proof.get("row") if "poll" in proof else proof
+        row = deciding_row(proof)
         if row:
             lines.append(f"      evidence: {row['source']} {row['key']} v{row.get('version')} "
                          f"= {row['value']:g}, first seen {row['first_seen']}")

@@ -190,6 +190,19 @@ def events(db: Database, prediction_id: str | None = None) -> list[dict[str, Any
     return result
 
 
+def last_evidence(db: Database, prediction_id: str, *,
+                  to_status: str | None = None) -> dict[str, Any] | None:
+    """The evidence of a prediction's latest status event (optionally: its latest move to
+    ``to_status``)."""
+    sql = "SELECT evidence FROM events WHERE prediction_id = ? AND kind = 'status'"
+    params: list[Any] = [prediction_id]
+    if to_status is not None:
+        sql += " AND to_status = ?"
+        params.append(to_status)
+    row = db.execute(sql + " ORDER BY seq DESC LIMIT 1", params).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
 def latest_event_at(db: Database) -> str | None:
     row = db.execute("SELECT max(at) FROM events").fetchone()
     return row[0] if row else None
