@@ -6,6 +6,7 @@ the key and the problem.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -157,6 +158,11 @@ class Settings(BaseSettings):
     # -- derived ---------------------------------------------------------------------------
 
     def resolved_sources(self) -> dict[str, Source]:
+        """Every source as configured. Settings do not change once loaded: built once."""
+        return dict(self._sources)
+
+    @functools.cached_property
+    def _sources(self) -> dict[str, Source]:
         result: dict[str, Source] = {}
         for builtin in source_kinds.BUILTIN:
             own = self.sources.get(builtin.name, SourceSettings())
@@ -190,7 +196,7 @@ class Settings(BaseSettings):
         )
 
     def source_kinds(self) -> dict[str, str]:
-        return {name: source.kind for name, source in self.resolved_sources().items()}
+        return {name: source.kind for name, source in self._sources.items()}
 
 
 def _first(*values: Any) -> Any:
