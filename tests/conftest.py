@@ -109,6 +109,14 @@ class Cli:
                                  f"expected {expect}:\n{detail}")
         return result
 
+    def events(self, prediction_id: str) -> list[dict[str, Any]]:
+        """A prediction's event log, as ``resolver show --json`` gives it."""
+        import json
+
+        events: list[dict[str, Any]] = json.loads(
+            self("show", prediction_id, "--json").output)["events"]
+        return events
+
 
 @pytest.fixture
 def cli(state_dir: Path) -> Cli:

@@ -23,9 +23,8 @@ def poll(cli: Cli, path: str, at: str) -> None:
 
 
 def timeline(cli: Cli, prediction_id: str) -> list[tuple[Any, ...]]:
-    detail = json.loads(cli("show", prediction_id, "--json").output)
     return [(e["from_status"], e["to_status"], e["outcome"], e["at"])
-            for e in detail["events"] if e["kind"] == "status"]
+            for e in cli.events(prediction_id) if e["kind"] == "status"]
 
 
 def test_crossing_then_retraction_reverts_to_open(cli: Cli, write: Payloads) -> None:

@@ -98,9 +98,7 @@ def test_negative_estimate_is_rejected() -> None:
 
 
 def status_events(cli: Cli, prediction_id: str) -> list[dict[str, object]]:
-    events: list[dict[str, object]] = json.loads(cli("show", prediction_id, "--json").output)[
-        "events"]
-    return events
+    return cli.events(prediction_id)
 
 
 def test_th11_replay_decides_the_metr_seed_claims(cli: Cli, metr: Path) -> None:

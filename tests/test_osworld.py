@@ -141,8 +141,8 @@ def test_unusable_payloads(body: bytes, reason: str) -> None:
 
 
 def timeline(cli: Cli, prediction_id: str) -> list[tuple[object, ...]]:
-    events = json.loads(cli("show", prediction_id, "--json").output)["events"]
-    return [(e["to_status"], e["outcome"], e["at"]) for e in events if e["kind"] == "status"]
+    return [(e["to_status"], e["outcome"], e["at"])
+            for e in cli.events(prediction_id) if e["kind"] == "status"]
 
 
 def test_verified_replay(cli: Cli, osworld: Path) -> None:

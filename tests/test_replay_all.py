@@ -13,9 +13,8 @@ from tests.test_osworld import SELF_REPORTED, VERIFIED
 
 
 def timeline(cli: Cli, prediction_id: str) -> list[tuple[object, ...]]:
-    events = json.loads(cli("show", prediction_id, "--json").output)["events"]
     return [(e["kind"] if e["kind"] != "status" else e["to_status"], e["outcome"], e["at"])
-            for e in events]
+            for e in cli.events(prediction_id)]
 
 
 def test_all_sources_interleaved_decide_the_seed_predictions(

@@ -11,8 +11,7 @@ from tests.conftest import SWE_BENCH_HISTORY, Cli, replay
 
 
 def events(cli: Cli, prediction_id: str) -> list[dict[str, Any]]:
-    detail = json.loads(cli("show", prediction_id, "--json").output)
-    return [e for e in detail["events"] if e["kind"] == "status"]
+    return [e for e in cli.events(prediction_id) if e["kind"] == "status"]
 
 
 def test_replay_decides_the_seed_claims_and_never_counts_271(cli: Cli, swe_bench: Path) -> None:
