@@ -129,6 +129,9 @@ class Fetcher:
                 )
         except httpx.TimeoutException:
             raise _Retryable(f"timed out after {self.timeout:g}s", None, None) from None
+        except httpx.ConnectError as error:
+            host = urlsplit(url).netloc
+            raise _Retryable(f"cannot connect to {host}: {error}", None, None) from None
         except httpx.TransportError as error:
             raise _Retryable(f"{type(error).__name__}: {error}", None, None) from None
         except httpx.InvalidURL as error:

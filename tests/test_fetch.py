@@ -123,3 +123,13 @@ def test_file_url_with_mtime_as_last_modified(tmp_path: Path) -> None:
 def test_the_tests_cannot_reach_the_internet() -> None:
     with pytest.raises(FetchError, match="tests do not reach the internet"):
         make(attempts=1).fetch("https://metr.org/feed.xml")
+
+
+def test_a_refused_connection_names_the_host() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    with pytest.raises(FetchError, match=rf"^cannot connect to 127\.0\.0\.1:{port}: "):
+        make(attempts=2).fetch(f"http://127.0.0.1:{port}/leaderboards.json")
