@@ -5,35 +5,72 @@
     /feed.atom         the Atom feed
     /api/predictions   the `predict list --json` data
     /healthz           200 while the daemon's heartbeat is fresh, else 503
+
+Limits (DESIGN section 13), so that idle or slow clients cannot hold the daemon:
+
+- at most ``MAX_CONNECTIONS`` connections are served at once, each on its own thread; one
+  accepted beyond that is closed at once, without a thread;
+- a connection must complete its request (line, headers and any body) within
+  ``REQUEST_SECONDS`` of accept: every read waits only for what is left of that deadline, so a
+  client dripping a byte a second is cut like an idle one; each write of a response must be
+  taken within ``WRITE_SECONDS``;
+- one request per connection (HTTP/1.0 answers), so the deadline bounds a connection's life;
+- every response, ``send_error``'s too, carries ``SECURITY_HEADERS``; an exception while
+  answering is a 500 (one log line, no traceback on stderr).
+
+``Page.respond`` maps a GET to a ``Response`` before anything is written, so a route that
+fails cannot leave half a response behind; a new route is a branch there, a new method a
+``do_*`` that builds a ``Response`` the same way (its body read from ``rfile``, which carries the
+request deadline).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
+import logging
 import re
+import socket
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
+from resolver import log
 from resolver.settings import Settings
+
+MAX_CONNECTIONS = 64
+REQUEST_SECONDS = 10.0
+WRITE_SECONDS = 10.0
 
 _DIGEST = re.compile(r"^/digests/(\d{4}-\d{2}-\d{2}\.(?:html|md|json))$")
 _TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
-          "json": "application/json", "atom": "application/atom+xml; charset=utf-8"}
+          "json": "application/json", "atom": "application/atom+xml; charset=utf-8",
+          "text": "text/plain; charset=utf-8"}
 # Digests carry inline CSS and inline SVG, and nothing else: no script, font or remote style.
 _POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = (("Content-Security-Policy", _POLICY),
+                    ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "no-referrer"))
+
+
+class Response(NamedTuple):
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Page:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, max_connections: int = MAX_CONNECTIONS,
+                 request_seconds: float = REQUEST_SECONDS) -> None:
         self.settings = settings
         self.folder = settings.state_dir / "digests"
-        self.server = ThreadingHTTPServer((settings.http_host, settings.http_port),
-                                          self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server((settings.http_host, settings.http_port),
+                              _handler(self, request_seconds), max_connections=max_connections)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                        name="http")
 
@@ -48,69 +85,31 @@ class Page:
         self.server.shutdown()
         self.server.server_close()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        page = self
-
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "resolver"
-            sys_version = ""
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # one log line per poll and per change, not per page view
-
-            def do_HEAD(self) -> None:
-                self._serve(body=False)
-
-            def do_GET(self) -> None:
-                self._serve(body=True)
-
-            def _serve(self, *, body: bool) -> None:
-                status, kind, data = page.respond(self.path.split("?", 1)[0])
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Content-Security-Policy", _POLICY)
-                self.send_header("X-Content-Type-Options", "nosniff")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-
-            def _refuse(self) -> None:
-                data = b"read-only\n"
-                self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
-                self.send_header("Allow", "GET, HEAD")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
-
-        return Handler
-
-    def respond(self, path: str) -> tuple[int, str, bytes]:
+    def respond(self, path: str) -> Response:
         if path == "/":
             latest = sorted(self.folder.glob("????-??-??.html"))
             if not latest:
-                return 200, _TYPES["html"], _empty().encode()
-            return 200, _TYPES["html"], latest[-1].read_bytes()
+                return Response(200, _TYPES["html"], _empty().encode())
+            return Response(200, _TYPES["html"], latest[-1].read_bytes())
         if path in ("/digests", "/digests/"):
-            return 200, _TYPES["html"], self._archive().encode()
+            return Response(200, _TYPES["html"], self._archive().encode())
         if match := _DIGEST.match(path):
             file = self.folder / match.group(1)
             if file.is_file():
-                return 200, _TYPES[file.suffix[1:]], file.read_bytes()
+                return Response(200, _TYPES[file.suffix[1:]], file.read_bytes())
         elif path == "/feed.atom" and (self.folder / "feed.atom").is_file():
-            return 200, _TYPES["atom"], (self.folder / "feed.atom").read_bytes()
+            return Response(200, _TYPES["atom"], (self.folder / "feed.atom").read_bytes())
         elif path == "/api/predictions":
-            return 200, _TYPES["json"], json.dumps(self._predictions(), indent=2).encode()
+            return Response(200, _TYPES["json"],
+                            json.dumps(self._predictions(), indent=2).encode())
         elif path == "/healthz":
             from resolver.daemon import heartbeat_age
 
             age = heartbeat_age(self.settings)
             fresh = age is not None and age <= 3 * self.settings.heartbeat_every
-            return (200 if fresh else 503), "text/plain", b"ok\n" if fresh else b"stale\n"
-        return 404, "text/plain", b"not found\n"
+            return Response(200 if fresh else 503, _TYPES["text"],
+                            b"ok\n" if fresh else b"stale\n")
+        return Response(404, _TYPES["text"], b"not found\n")
 
     def _predictions(self) -> list[dict[str, Any]]:
         from resolver import report
@@ -136,6 +135,132 @@ class Page:
                 f"max-width:860px;margin:0 auto;padding:1rem}}</style></head><body><h1>"
                 f"Digests</h1><p><a href=\"/feed.atom\">Atom feed</a></p><ul>{items}</ul>"
                 f"</body></html>")
+
+
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` of them; the rest closed at once."""
+
+    daemon_threads = True
+    request_queue_size = 128  # a burst of connects waits in the backlog, not in SYN retries
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
+                 max_connections: int) -> None:
+        self.slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)  # beyond the limit: closed at once, no thread
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()  # no thread started, so nothing else will release it
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One log line instead of socketserver's traceback on stderr; a client that went
+        away (reset, broken pipe) is not an error of ours."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            return
+        log.event("http", level=logging.ERROR, error=f"{type(error).__name__}: {error}")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's reads, each waiting only for what is left until ``deadline``."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self.sock = sock
+        self.deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request was not complete in time")
+        self.sock.settimeout(left)
+        return self.sock.recv_into(buffer)
+
+
+def _handler(page: Page, request_seconds: float) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        # A request line without a version (HTTP/0.9) would be answered without a status line
+        # or headers; parse_request refuses it, and its 400 goes out with headers.
+        default_request_version = "HTTP/1.0"
+        connection: socket.socket
+        raw_requestline: bytes
+
+        def setup(self) -> None:
+            deadline = time.monotonic() + request_seconds  # the connection was just accepted
+            super().setup()
+            self.rfile.close()  # the plain socket file, replaced by one that keeps the deadline
+            self.rfile = io.BufferedReader(_DeadlineReader(self.connection, deadline))
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # one log line per poll and per change, not per page view
+
+        def end_headers(self) -> None:
+            for name, value in SECURITY_HEADERS:  # every response, send_error's included
+                self.send_header(name, value)
+            self.connection.settimeout(WRITE_SECONDS)
+            super().end_headers()
+
+        def version_string(self) -> str:
+            return "resolver"
+
+        def parse_request(self) -> bool:
+            if len(self.raw_requestline.split()) == 2:  # HTTP/0.9: refused before any header
+                self.command, self.request_version = "", self.default_request_version
+                self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+                self.close_connection = True
+                self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 requests are not served")
+                return False
+            return super().parse_request()
+
+        def do_HEAD(self) -> None:
+            self._answer(self._get(), body=False)
+
+        def do_GET(self) -> None:
+            self._answer(self._get(), body=True)
+
+        def _get(self) -> Response:
+            try:
+                return page.respond(self.path.split("?", 1)[0])
+            except Exception as error:
+                log.event("http", level=logging.ERROR, path=self.path,
+                          error=f"{type(error).__name__}: {error}")
+                return Response(500, _TYPES["text"], b"internal error\n")
+
+        def _refuse(self) -> None:
+            self._answer(Response(HTTPStatus.METHOD_NOT_ALLOWED, _TYPES["text"], b"read-only\n",
+                                  (("Allow", "GET, HEAD"),)), body=True)
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+
+        def _answer(self, response: Response, *, body: bool) -> None:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.send_header("Cache-Control", "no-cache")
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if body:
+                self.wfile.write(response.body)
+
+    return Handler
 
 
 def _empty() -> str:

@@ -74,6 +74,8 @@ def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path,
         newest = sorted((state_dir / "digests").glob("*.html"))[-1]  # today's, after 06:30
         assert home.status_code == 200 and home.text == newest.read_text()
         assert "default-src 'none'" in home.headers["Content-Security-Policy"]
+        assert home.headers["X-Content-Type-Options"] == "nosniff"
+        assert home.headers["Referrer-Policy"] == "no-referrer"
         archive = httpx.get(base + "/digests/").text
         assert '<a href="/digests/2025-06-03.html">2025-06-03</a>' in archive
         assert httpx.get(base + "/digests/2025-06-03.json").json()["date"] == "2025-06-03"
@@ -83,7 +85,8 @@ def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path,
                                                                "later": "open"}
         assert httpx.get(base + "/healthz").text == "ok\n"
         assert httpx.get(base + "/digests/../resolver.db").status_code == 404
-        assert httpx.post(base + "/api/predictions", json={}).status_code == 405
+        refused = httpx.post(base + "/api/predictions", json={})
+        assert refused.status_code == 405 and refused.headers["Referrer-Policy"] == "no-referrer"
         assert httpx.delete(base + "/").status_code == 405
     finally:
         process.send_signal(signal.SIGTERM)
