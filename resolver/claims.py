@@ -10,9 +10,11 @@ registration; parsing it again gives the same claim.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sources as source_kinds
@@ -31,6 +33,9 @@ _TOKEN = re.compile(
 )
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(%|min|h|x)?$")
+MAX_MINUTES = 1_000_000  # the largest horizon a source may state (DESIGN section 2)
+MAX_REGEX = 200
+_PLAIN_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|Q([1-4])|H([12])))?$")
 
 
@@ -46,12 +51,17 @@ class Period:
         return self.end - dt.timedelta(days=1)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2199  # the years a claim's dates may name (DESIGN section 3)
+
+
 def parse_period(text: str) -> Period | None:
     match = _PERIOD.match(text)
     if not match:
         return None
     year, month, day, quarter, half = match.groups()
     y = int(year)
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        return None
     try:
         if day:
             start = dt.date(y, int(month), int(day))
@@ -197,9 +207,12 @@ class Claim:
 
 
 def format_number(value: float) -> str:
-    """The shortest round-trip decimal, without a trailing ``.0``."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    """The shortest round-trip decimal in positional notation (``0.00001``, never ``1e-05``),
+    without a trailing ``.0``."""
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def quote(text: str) -> str:
@@ -305,6 +318,8 @@ class _Parser:
             raise self.error(f"expected a threshold such as {_example(unit)}, found "
                              f"{token.text!r}", token)
         number, suffix = float(match.group(1)), match.group(2)
+        if not math.isfinite(number):
+            raise self.error(f"the threshold {token.text!r} is not a finite number", token)
         if suffix is None and (nxt := self.peek()) is not None and nxt.text in ("%", "min", "h",
                                                                                  "x"):
             suffix = nxt.text
@@ -315,7 +330,7 @@ class _Parser:
                 raise self.error(f"expected sota@DATE after {token.text}", sota_token)
             period = parse_period(sota_token.text[5:])
             if period is None:
-                raise self.error(_date_problem(sota_token.text[5:]), sota_token)
+                raise self.error(date_problem(sota_token.text[5:]), sota_token)
             return None, number, period.end
         if suffix is None:
             raise self.error(f"the threshold needs a unit: {benchmark} is measured in "
@@ -331,13 +346,16 @@ class _Parser:
         if unit == "%" and number > 100:
             raise self.error(f"a percentage above 100 can never be reached: {token.text}",
                              token)
+        if unit == "min" and number > MAX_MINUTES:
+            raise self.error(f"a horizon above {MAX_MINUTES:,} minutes can never be recorded: "
+                             f"{token.text}", token)
         return number, None, None
 
     def date(self) -> Period:
         token = self.take("a DATE (YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 or YYYY)")
         period = parse_period(token.text)
         if period is None:
-            raise self.error(_date_problem(token.text), token)
+            raise self.error(date_problem(token.text), token)
         return period
 
     def window(self) -> tuple[dt.date | None, dt.date]:
@@ -391,11 +409,10 @@ class _Parser:
             if op.text not in (*OPERATORS, "="):
                 raise self.error(f"{name} takes <=, <, >=, > or = and a number", op)
             number = self.take("a number")
-            try:
-                return Filter(name, op.text, float(number.text), token.position)
-            except ValueError:
+            if not _PLAIN_NUMBER.match(number.text) or not math.isfinite(float(number.text)):
                 raise self.error(f"{name} compares with a number, found {number.text!r}",
-                                 number) from None
+                                 number)
+            return Filter(name, op.text, float(number.text), token.position)
         expected = "~" if name == "model" else "="
         if op.text != expected:
             raise self.error(f"{name} takes {expected!r}, found {op.text!r}", op)
@@ -409,9 +426,12 @@ class _Parser:
                              value)
         text = _unquote(value.text)
         if name == "model":
+            if len(text) > MAX_REGEX:
+                raise self.error(f"the regular expression is longer than {MAX_REGEX} "
+                                 "characters", value)
             try:
-                re.compile(text)
-            except re.error as error:
+                re.compile(text, re.IGNORECASE)
+            except (re.error, OverflowError, RecursionError, ValueError) as error:
                 raise self.error(f"invalid regular expression: {error}", value) from None
         return Filter(name, op.text, text, token.position)
 
@@ -450,7 +470,10 @@ class _Parser:
                                  f"{benchmark}{where} has no attribute {f.name!r}; it has {has}")
 
 
-def _date_problem(text: str) -> str:
+def date_problem(text: str) -> str:
+    match = _PERIOD.match(text)
+    if match and not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        return f"the year of {text!r} is outside {FIRST_YEAR}-{LAST_YEAR}"
     return (f"malformed date {text!r}; use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 "
             "or YYYY")
 

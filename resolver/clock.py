@@ -12,6 +12,7 @@ import datetime as dt
 from resolver.errors import ResolverError
 
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+FIRST_YEAR, LAST_YEAR = 1990, 2199  # the years a --at may name (DESIGN section 5)
 
 
 def now() -> str:
@@ -39,10 +40,18 @@ def parse_timestamp(text: str) -> str:
             value = dt.datetime.combine(dt.date.fromisoformat(raw), dt.time(), dt.UTC)
         else:
             value = dt.datetime.fromisoformat(raw.replace("z", "Z"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
+    except OverflowError:
+        value = dt.datetime.max.replace(tzinfo=dt.UTC)  # refused below, as out of range
     except ValueError:
         raise ResolverError(
             f"not an ISO 8601 timestamp: {text!r} (try 2025-07-31 or 2025-07-31T16:33:00Z)"
         ) from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ResolverError(f"the timestamp {text!r} is outside the years "
+                            f"{FIRST_YEAR}-{LAST_YEAR}")
     return format_instant(value)
 
 
