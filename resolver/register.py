@@ -7,6 +7,7 @@ author, quote and url may be updated by registering the same prediction again.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ from state import predictions as store
 from state.db import write
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_WEB_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+MAX_FILE_BYTES = 16 * 1024 * 1024
 _FIELDS = {"id", "claim", "title", "author", "quote", "url", "probability", "late_days",
            "confirm_hours", "confirm_polls", "bet", "deadline", "criteria"}
 
@@ -48,6 +51,9 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> d
         if value is not None and not isinstance(value, str):
             raise RegistrationError(f"{prefix}'{name}' must be a string")
         record[name] = value
+    if record["url"] is not None and not _WEB_LINK.match(record["url"]):
+        raise RegistrationError(f"{prefix}'url' must be an http: or https: link "
+                                f"(got {record['url'][:80]!r})")
     record["probability"] = _probability(entry.get("probability"), prefix)
     record["bet"] = _bet(entry.get("bet"), prefix)
     if raw.strip() == "manual":
@@ -76,30 +82,38 @@ def _manual(record: dict[str, Any], entry: Mapping[str, Any], prefix: str) -> di
     text = deadline.isoformat() if isinstance(deadline, dt.date) else deadline
     period = claims.parse_period(str(text)) if text is not None else None
     if period is None:
+        problem = claims.date_problem(str(text)) if text is not None else "no date given"
         raise RegistrationError(f"{prefix}a manual claim needs 'deadline' (YYYY-MM-DD, YYYY-MM, "
-                                f"YYYY-Qn, YYYY-H1/H2 or YYYY), got {deadline!r}")
+                                f"YYYY-Qn, YYYY-H1/H2 or YYYY): {problem}")
     if not record.get("criteria"):
         raise RegistrationError(f"{prefix}a manual claim needs 'criteria': what a person checks")
     record.update(claim="manual", raw="manual", deadline=period.last_day.isoformat())
     return record
 
 
+# The largest value of each timing setting: ten years (DESIGN section 4).
+TIMING_LIMITS = {"late_days": 3653, "confirm_hours": 87660, "confirm_polls": 10_000}
+
+
 def _timing(entry: Mapping[str, Any], name: str, default: Any, prefix: str, kind: type) -> Any:
     value = entry.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise RegistrationError(f"{prefix}'{name}' must be a non-negative number")
-    if name == "confirm_polls" and value < 1:
-        raise RegistrationError(f"{prefix}'confirm_polls' must be at least 1")
+    limit = TIMING_LIMITS[name]
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or value != int(value) or not 0 <= value <= limit):
+        raise RegistrationError(f"{prefix}'{name}' must be a whole number from 0 to {limit:,}"
+                                f" (got {value!r})")
     return kind(value)
 
 
 def _probability(value: Any, prefix: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise RegistrationError(f"{prefix}'probability' must be a number from 0 to 1")
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not 0 <= value <= 1):
+        raise RegistrationError(f"{prefix}'probability' must be a number from 0 to 1 "
+                                f"(got {value!r})")
     return float(value)
 
 
@@ -161,8 +175,7 @@ def save(db: Database, records: list[dict[str, Any]], *,
         if new and sources is not None:
             from resolver.evaluate import freeze_baselines
 
-            freeze_baselines(db, new, at=registered_at, recorded_at=registered_at,
-                             sources=sources)
+            freeze_baselines(db, new, recorded_at=registered_at, sources=sources)
     return added, kept
 
 
@@ -170,13 +183,23 @@ def read_file(settings: Settings, path: Path) -> list[dict[str, Any]]:
     """Every prediction of a TOML file, checked; raises on the first problem, naming the file,
     the prediction and its line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise RegistrationError(f"{path}: cannot read: {error.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise RegistrationError(f"{path}: {len(raw):,} bytes is over the "
+                                f"{MAX_FILE_BYTES:,}-byte limit of a predictions file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RegistrationError(f"{path}: not UTF-8 text (byte {error.start}); a predictions "
+                                "file is TOML") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RegistrationError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise RegistrationError(f"{path}: not valid TOML: nested too deeply") from None
     entries = data.get("prediction")
     extra = set(data) - {"prediction"}
     if extra:
@@ -188,6 +211,9 @@ def read_file(settings: Settings, path: Path) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise RegistrationError(f"{path} (prediction {number}): not a table; predictions "
+                                    "are [[prediction]] tables")
         line = lines.get(str(entry.get("id")), None)
         where = f"{path}:{line}" if line else f"{path} (prediction {number})"
         record = build(settings, entry, where=where)

@@ -70,9 +70,9 @@ class SourceSettings(BaseModel):
     every: Duration | None = None
     enabled: bool = True
     retired: bool = False
-    late_days: int | None = Field(default=None, ge=0)
-    confirm_hours: float | None = Field(default=None, ge=0)
-    confirm_polls: int | None = Field(default=None, ge=1)
+    late_days: int | None = Field(default=None, ge=0, le=3653)
+    confirm_hours: float | None = Field(default=None, ge=0, le=87660, allow_inf_nan=False)
+    confirm_polls: int | None = Field(default=None, ge=0, le=10_000)
 
 
 class Source(BaseModel):
@@ -100,9 +100,9 @@ class Settings(BaseSettings):
     digest_cron: str = "30 6 * * *"
     catch_up_days: int = Field(default=7, ge=0)
     poll_every: Duration = parse_duration("6h")
-    late_days: int | None = Field(default=None, ge=0)
-    confirm_hours: float | None = Field(default=None, ge=0)
-    confirm_polls: int | None = Field(default=None, ge=1)
+    late_days: int | None = Field(default=None, ge=0, le=3653)
+    confirm_hours: float | None = Field(default=None, ge=0, le=87660, allow_inf_nan=False)
+    confirm_polls: int | None = Field(default=None, ge=0, le=10_000)
     http_timeout: Duration = 30.0
     max_payload: Size = 64 * 1024 * 1024
     user_agent: str = f"resolver/{__version__} (AI benchmark prediction resolver)"
