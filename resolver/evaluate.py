@@ -254,7 +254,7 @@ class Evaluator:
             return
         view = self.view(p.claim.source)
         if p.record["baseline"] is None and p.claim.multiple is not None:
-            self._freeze_baseline(p, view)
+            self.freeze_baseline(p, view)
         threshold = self._threshold(p)
         if threshold is None:
             return  # the baseline is not frozen yet: the claim neither crosses nor times out
@@ -273,7 +273,7 @@ class Evaluator:
             return None
         return float(baseline["threshold"])
 
-    def _freeze_baseline(self, p: _Prediction, view: SourceView) -> None:
+    def freeze_baseline(self, p: _Prediction, view: SourceView) -> None:
         claim = p.claim
         assert claim.sota_end is not None and claim.multiple is not None
         best = view.best(claim, None, claim.sota_end)
@@ -449,21 +449,32 @@ def corroboration(db: Database, claim: Claim, sources: Mapping[str, str],
     return result
 
 
-def freeze_baselines(db: Database, ids: Iterable[str], *, at: str, recorded_at: str,
+def freeze_baselines(db: Database, ids: Iterable[str], *, recorded_at: str,
                      sources: Mapping[str, str]) -> list[Change]:
     """Freeze the sota@DATE baselines of newly registered claims whose data the store already
-    has (the caller holds the write transaction); claims without it freeze at a later poll."""
-    evaluator = Evaluator(db, at=at, recorded_at=recorded_at, sources=sources)
+    has (the caller holds the write transaction); claims without it freeze at a later poll.
+    A baseline frozen here is dated at the latest poll of its source, so a prediction's time
+    still only moves forward."""
+    from state.polls import last_success
+
+    evaluators: dict[str, Evaluator | None] = {}
     changes: list[Change] = []
     for prediction_id in ids:
         record = store.get(db, prediction_id)
         if record is None or record["claim"] == "manual" or record["baseline"] is not None:
             continue
-        claim = _parse(record["claim"], evaluator.sources)
+        claim = _parse(record["claim"], tuple(sorted(sources.items())))
         if claim.multiple is None:
             continue
+        if claim.source not in evaluators:
+            last = last_success(db, claim.source)
+            evaluators[claim.source] = None if last is None else Evaluator(
+                db, at=last["at"], recorded_at=recorded_at, sources=sources)
+        evaluator = evaluators[claim.source]
+        if evaluator is None:
+            continue
         prediction = _Prediction(record, claim)
-        evaluator._freeze_baseline(prediction, evaluator.view(claim.source))
+        evaluator.freeze_baseline(prediction, evaluator.view(claim.source))
         changes.extend(prediction.changes)
     return changes
 

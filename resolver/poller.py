@@ -4,8 +4,10 @@ write transaction). A poll catches its own failure, records it, and never stops 
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from resolver import clock, log
 from resolver.errors import ResolverError
 from resolver.evaluate import Change, Scope, evaluate
 from resolver.settings import Settings, Source
-from sources.base import PayloadError
+from sources.base import PayloadError, Snapshot
 from sources.fetch import Fetched, Fetcher, FetchError
 from state import payloads
 from state.db import write
@@ -61,11 +63,8 @@ def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher |
 def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher | None,
           at: str | None, from_file: Path | None) -> Outcome:
     started = time.perf_counter()
-    when = at or clock.now()
-    previous = last_poll_at(db, source.name)
-    if previous is not None and when < previous:
-        raise ResolverError(f"{source.name} was last polled at {previous}; a poll at {when} "
-                            "would go back in time (replay files in date order)")
+    if at is not None:
+        _check_order(db, source.name, at)  # early, before any work; again under the lock
     module = source_kinds.kind_module(source.kind)
     last = last_success(db, source.name)
     fetched: Fetched | None = None
@@ -84,6 +83,8 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
                                 last_modified=last["last_modified"] if last else None)
         except FetchError as problem:
             error = problem.reason
+        except Exception as problem:  # a fetch never stops the other sources (DESIGN 15)
+            error = f"fetch failed: {_describe(problem)}"
         finally:
             if fetcher is None:
                 own.close()
@@ -91,37 +92,97 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
                      http_status=fetched.http_status if fetched else None,
                      etag=fetched.etag if fetched else None,
                      last_modified=fetched.last_modified if fetched else None)
-    snapshot = digest = packing = None
+    snapshot = sha = packing = None
     if fetched is not None and fetched.body is not None:
-        digest = payloads.sha256(fetched.body)
-        if last is None or digest != last["sha256"]:
+        sha = payloads.sha256(fetched.body)
+        if last is None or sha != last["sha256"]:
             try:
                 snapshot = module.parse(fetched.body, fetched.headers)
             except PayloadError as problem:
                 error = f"unusable payload: {problem.reason}"
+            except Exception as problem:  # any parser failure is a failed fetch
+                error = f"unusable payload: {_describe(problem)}"
             else:
                 packing = payloads.Packing(fetched.body)
     elif fetched is not None and last is None:
         error = "HTTP 304 Not Modified, but no earlier payload is stored"
-    with write(db):
-        if error is not None or fetched is None:
+    if error is not None:
+        snapshot = packing = None
+    try:
+        with write(db):
+            # A live poll takes its time when it commits, under the write lock, so that two
+            # polls of one source can never commit out of order (DESIGN section 4).
+            when = at or _live_time(db, source.name)
+            _check_order(db, source.name, when)
+            result, changes = _record(db, settings, source, when, info, error, fetched,
+                                      snapshot, packing, sha)
+    except (ResolverError, sqlite3.DatabaseError):
+        raise
+    except Exception as problem:  # a bug while ingesting: recorded, never a lost poll
+        with write(db):
+            when = at or _live_time(db, source.name)
             result = record_failure(db, source=source.name, at=when, info=info,
-                                    error=error or "no payload")
-        elif snapshot is not None and packing is not None and digest is not None:
-            result = record_snapshot(db, source=source.name, at=when, info=info,
-                                     size=packing.size, digest=digest, snapshot=snapshot)
-        else:
-            result = record_unchanged(db, source=source.name, at=when, info=info)
-        changes: list[Change] = []
-        if result.ok:
-            scope = Scope.after_poll(source.name, changed=result.status == "ok")
-            changes = evaluate(db, at=when, recorded_at=info.recorded_at,
-                               sources=settings.source_kinds(), retired=_retired(settings),
-                               scope=scope)
-        if packing is not None and digest is not None and result.status == "ok":
-            payloads.store(db, packing, digest=digest, at=when)
+                                    error=f"could not ingest: {_describe(problem)}")
+        changes = []
     _log(result, changes, started)
     return Outcome(result, changes)
+
+
+def _live_time(db: Database, source: str) -> str:
+    """Now, or the source's last poll if the clock went back: time only moves forward."""
+    return max(clock.now(), last_poll_at(db, source) or "")
+
+
+def _check_order(db: Database, source: str, when: str) -> None:
+    previous = last_poll_at(db, source)
+    if previous is not None and when < previous:
+        raise ResolverError(f"{source} was last polled at {previous}; a poll at {when} "
+                            "would go back in time (replay files in date order)")
+
+
+def _record(db: Database, settings: Settings, source: Source, when: str, info: FetchInfo,
+            error: str | None, fetched: Fetched | None, snapshot: Snapshot | None,
+            packing: payloads.Packing | None, sha: str | None) -> tuple[PollResult,
+                                                                         list[Change]]:
+    if error is not None or fetched is None:
+        result = record_failure(db, source=source.name, at=when, info=info,
+                                error=error or "no payload")
+    elif snapshot is not None and packing is not None and sha is not None:
+        undated = undate_future(snapshot, when)
+        result = record_snapshot(db, source=source.name, at=when, info=info,
+                                 size=packing.size, digest=sha, snapshot=snapshot)
+        result.undated = undated
+    else:
+        result = record_unchanged(db, source=source.name, at=when, info=info)
+    changes: list[Change] = []
+    if result.ok:
+        scope = Scope.after_poll(source.name, changed=result.status == "ok")
+        changes = evaluate(db, at=when, recorded_at=info.recorded_at,
+                           sources=settings.source_kinds(), retired=_retired(settings),
+                           scope=scope)
+    if packing is not None and sha is not None and result.status == "ok":
+        payloads.store(db, packing, digest=sha, at=when)
+    return result, changes
+
+
+def undate_future(snapshot: Snapshot, when: str) -> list[dict[str, str]]:
+    """A result cannot predate its own publication: a result date later than the day after
+    the poll is not parseable (the row is kept, undated, and reported; DESIGN section 2)."""
+    limit = (dt.date.fromisoformat(when[:10]) + dt.timedelta(days=1)).isoformat()
+    undated = []
+    for observation in snapshot.observations:
+        date = observation.result_date
+        if date is not None and date > limit:
+            undated.append({"benchmark": observation.benchmark, "key": observation.key,
+                            "subject": observation.subject,
+                            "reason": f"result date {date} is after the poll"})
+            observation.result_date = None
+    return undated
+
+
+def _describe(problem: BaseException) -> str:
+    text = " ".join(str(problem).split())[:300]
+    return f"{type(problem).__name__}: {text}" if text else type(problem).__name__
 
 
 def _retired(settings: Settings) -> set[str]:
@@ -156,6 +217,8 @@ def _log(result: PollResult, changes: list[Change], started: float) -> None:
               sha256=result.sha256[:12] if result.sha256 else None, error=result.error, ms=ms)
     for rejection in result.rejected:
         log.event("rejected", level=logging.WARNING, source=result.source, **rejection)
+    for row in result.undated:
+        log.event("undated", level=logging.WARNING, source=result.source, **row)
     for change in changes:
         log_change(change)
 

@@ -41,6 +41,7 @@ class PollResult:
     restored: int = 0
     rejected: list[dict[str, str]] = field(default_factory=list)
     suspicious: list[dict[str, Any]] = field(default_factory=list)
+    undated: list[dict[str, str]] = field(default_factory=list)  # dates after the poll
     error: str | None = None
 
     @property

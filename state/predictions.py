@@ -25,6 +25,13 @@ _PENDING = ("id", "claim", "source", "status", "outcome", "status_at", "deciding
             "late_days", "confirm_hours", "confirm_polls", "due")
 
 
+class OutOfOrder(Exception):
+    """An event dated before the prediction's latest one: a bug the store refuses to record."""
+
+    def __init__(self, prediction_id: str, at: str, latest: str) -> None:
+        super().__init__(f"{prediction_id}: an event at {at} would precede its latest, {latest}")
+
+
 @dataclass
 class Event:
     prediction_id: str
@@ -73,19 +80,23 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     threshold; no other open claim can move. Claims on retired sources are annulled. Each
     part is one indexed query, so the cost follows what can move, not what is registered."""
     columns = ", ".join(f"p.{name}" for name in _PENDING) + ", p.rowid"
-    base = f"SELECT {columns} FROM predictions p WHERE p.claim != 'manual' AND "
+    # Time only moves forward, per prediction: one with an event later than ``at`` is not
+    # evaluated as of ``at`` (a backdated poll of one source cannot move another's claims).
+    guard = ("p.claim != 'manual' AND NOT EXISTS (SELECT 1 FROM events e"
+             " WHERE e.prediction_id = p.id AND e.at > ?)")
+    base = f"SELECT {columns} FROM predictions p WHERE {guard} AND "
     if polled is None:
         queries: list[tuple[str, list[Any]]] = [
-            (base + "p.status IN ('open', 'provisional')", [])]
+            (base + "p.status IN ('open', 'provisional')", [at])]
     else:
-        queries = [(base + "p.status = 'provisional'", [])]
+        queries = [(base + "p.status = 'provisional'", [at])]
         for source in sorted(retired):
-            queries.append((base + "p.source = ? AND p.status = 'open'", [source]))
+            queries.append((base + "p.source = ? AND p.status = 'open'", [at, source]))
         for source in sorted(polled):
             queries.append((base + "p.status = 'open' AND p.source = ? AND p.due <= ?",
-                            [source, at]))
+                            [at, source, at]))
             queries.append((base + "p.source = ? AND p.status = 'open'"
-                            " AND p.threshold IS NULL", [source]))
+                            " AND p.threshold IS NULL", [at, source]))
         if bests:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS best_now"
                        " (partition TEXT PRIMARY KEY, value REAL NOT NULL)")
@@ -97,8 +108,8 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
                 queries.append((
                     f"SELECT {columns} FROM best_now b CROSS JOIN predictions p"
                     " ON p.source = ? AND p.status = 'open' AND p.partition = b.partition"
-                    " AND p.threshold <= b.value WHERE p.claim != 'manual'"
-                    " AND (p.threshold < b.value OR p.op IN ('>=', '<'))", [source]))
+                    f" AND p.threshold <= b.value WHERE {guard}"
+                    " AND (p.threshold < b.value OR p.op IN ('>=', '<'))", [source, at]))
     found: dict[int, tuple[Any, ...]] = {}
     for sql, params in queries:
         for row in db.execute(sql, params):
@@ -147,7 +158,12 @@ def update_metadata(db: Database, prediction_id: str, metadata: dict[str, Any]) 
 def append(db: Database, event: Event, *, status: str | None = None, outcome: str | None = None,
            deciding: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> int:
     """Append one event and move the prediction's lifecycle columns with it, in one update
-    that also numbers the event."""
+    that also numbers the event. An event earlier than the prediction's latest is refused:
+    time only moves forward, per prediction (DESIGN section 4)."""
+    latest = db.execute("SELECT max(at) FROM events WHERE prediction_id = ?",
+                        [event.prediction_id]).fetchone()[0]
+    if latest is not None and event.at < latest:
+        raise OutOfOrder(event.prediction_id, event.at, latest)
     if event.kind == "status":
         sql = ("UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?,"
                " events = events + 1 WHERE id = ? RETURNING events")

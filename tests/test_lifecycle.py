@@ -193,12 +193,15 @@ def test_a_crash_mid_poll_leaves_nothing_half_ingested(
     evaluate = poller.evaluate
     monkeypatch.setattr(poller, "evaluate", crash)
     path = write(filler(5) + [row("20250601_a", 85.0, "2025-06-01")])
-    result = cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02", expect=None)
-    assert isinstance(result.exception, RuntimeError)
+    result = cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02", expect=3)
+    assert result.exception is not None and not isinstance(result.exception, RuntimeError)
     with sqlite3.connect(state_dir / "resolver.db") as conn:
         counts = [conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                  for table in ("fetches", "observations", "versions", "payloads", "events")]
-    assert counts == [0, 0, 0, 0, 0]
+                  for table in ("observations", "versions", "payloads", "events")]
+        fetches = conn.execute("SELECT status, error FROM fetches").fetchall()
+    # The ingest was rolled back whole, and the poll is recorded as failed with its reason.
+    assert counts == [0, 0, 0, 0]
+    assert fetches == [("failed", "could not ingest: RuntimeError: power cut")]
     monkeypatch.setattr(poller, "evaluate", evaluate)
     cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02")
     assert [t[1] for t in timeline(cli, "p")] == ["provisional"]
