@@ -52,16 +52,37 @@ class _Context:
 pass_context = click.make_pass_decorator(_Context)
 
 
+def _one_line(ctx: click.Context, error: Exception, describe: Any) -> str:
+    """The store's and the file system's errors name the path and the problem."""
+    import sqlite3
+
+    if isinstance(error, sqlite3.Error):
+        where = "the database"
+        if isinstance(ctx.obj, _Context) and ctx.obj._settings is not None:
+            from state.db import DB_NAME
+
+            where = str(ctx.obj._settings.state_dir / DB_NAME)
+        return f"{where}: {describe(error)}"
+    if isinstance(error, OSError) and not isinstance(error, ResolverError):
+        name = f"{error.filename}: " if error.filename else ""
+        return f"{name}{error.strerror or error}"
+    return " ".join(str(error).split("\n"))
+
+
 class _Group(click.Group):
     """Turns a ``ResolverError`` into one line on stderr and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from state.db import StoreError, describe
+
         try:
             return super().invoke(ctx)
-        except ResolverError as error:
+        except (ResolverError, StoreError, sqlite3.Error, OSError) as error:
             if isinstance(ctx.obj, _Context) and ctx.obj.verbose:
                 raise
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {_one_line(ctx, error, describe)}", err=True)
             ctx.exit(1)
 
 

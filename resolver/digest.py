@@ -203,9 +203,14 @@ def write_files(settings: Settings, content: dict[str, Any]) -> list[Path]:
 
 
 def _replace(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a full disk leaves the old file and no temporary)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_feed(settings: Settings) -> Path:

@@ -20,22 +20,52 @@ DB_NAME = "resolver.db"
 BUSY_TIMEOUT_MS = 30_000
 
 
+class StoreError(Exception):
+    """The store cannot be opened or written: a state dir that cannot be read or written, a
+    file that is not a database or is malformed, a full disk. Names the path and the problem;
+    nothing is overwritten."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
 def open_db(state_dir: Path) -> Database:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        state_dir / DB_NAME, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-        check_same_thread=False,
-    )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    db = Database(conn)
-    if migrations.pending(db):
-        # Under the write lock, so that two processes starting together migrate once.
-        with write(db):
-            migrations.apply(db)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(state_dir, f"cannot create the state directory: "
+                                    f"{error.strerror}") from None
+    path = state_dir / DB_NAME
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = Database(conn)
+        if migrations.pending(db):
+            # Under the write lock, so that two processes starting together migrate once.
+            with write(db):
+                migrations.apply(db)
+    except sqlite3.Error as error:
+        raise StoreError(path, describe(error)) from None
     return db
+
+
+def describe(error: sqlite3.Error) -> str:
+    """What a user should read for an SQLite error."""
+    text = str(error)
+    if "not a database" in text:
+        return "not a resolver database (file is not a database); nothing was changed"
+    if "malformed" in text:
+        return ("the database is damaged (database disk image is malformed); restore it from"
+                " a backup")
+    if "readonly" in text or "unable to open" in text:
+        return f"cannot write the database ({text}): check the state dir's permissions"
+    return text
 
 
 @contextlib.contextmanager
@@ -48,7 +78,15 @@ def write(db: Database) -> Iterator[Database]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may have rolled back already (a full disk): never hide the real error
+        # behind "cannot rollback - no transaction is active".
+        if _still_open(conn):
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+
+
+def _still_open(conn: sqlite3.Connection) -> bool:
+    return conn.in_transaction
