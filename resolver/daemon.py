@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from resolver import clock, log, poller
 from resolver.errors import ResolverError
 from resolver.settings import Settings, Source
+from sources.fetch import Fetcher
 from state.db import open_db, write
 
 HEARTBEAT_FILE = "heartbeat.json"
@@ -81,25 +83,47 @@ def _record_check(db: Database, path: str, error: str | None) -> None:
 
 def run_once(settings: Settings, db: Database) -> list[tuple[str, str]]:
     """One cycle; returns (source, reason) for each source that failed."""
+    fetcher = poller.make_fetcher(settings)
+    try:
+        return cycle(db, settings, fetcher, catch_up=False)
+    finally:
+        fetcher.close()
+
+
+def cycle(db: Database, settings: Settings, fetcher: Fetcher, *, catch_up: bool,
+          running: Callable[[], bool] = lambda: True) -> list[tuple[str, str]]:
+    """Register the predictions files, poll every enabled source, then write the digests that
+    are due and notify: polls come first, so a digest reflects them (DESIGN section 8).
+    ``running`` turning false (the daemon is stopping) ends the cycle early."""
     from resolver import digest
 
     import_prediction_files(db, settings)
-    failed = []
-    fetcher = poller.make_fetcher(settings)
-    try:
-        for source in settings.resolved_sources().values():
-            if not source.enabled:
-                continue
-            outcome = poller.poll(db, settings, source, fetcher=fetcher)
-            if not outcome.poll.ok:
-                failed.append((source.name, outcome.poll.error or "failed"))
-    finally:
-        fetcher.close()
-    for day in digest.due_dates(db, settings, now=dt.datetime.now(dt.UTC), catch_up=False):
+    failed: list[tuple[str, str]] = []
+    for source in settings.resolved_sources().values():
+        if not running():
+            return failed
+        if source.enabled:
+            name, reason = poll_safely(db, settings, source, fetcher)
+            if reason is not None:
+                failed.append((name, reason))
+    for day in digest.due_dates(db, settings, now=dt.datetime.now(dt.UTC), catch_up=catch_up):
         if digest.write_once(db, settings, day):
             log.event("digest", date=day.isoformat())
     _notify(db, settings)
     return failed
+
+
+def poll_safely(db: Database, settings: Settings, source: Source,
+                fetcher: Fetcher) -> tuple[str, str | None]:
+    """Poll one source; whatever happens to it (even a store error) never stops the others.
+    Returns the source's name and why it failed, or None."""
+    try:
+        outcome = poller.poll(db, settings, source, fetcher=fetcher)
+    except Exception as error:
+        log.event("poll", level=logging.ERROR, source=source.name, status="failed",
+                  error=f"{type(error).__name__}: {error}")
+        return source.name, str(error) or type(error).__name__
+    return source.name, None if outcome.poll.ok else (outcome.poll.error or "failed")
 
 
 def _notify(db: Database, settings: Settings) -> None:
@@ -179,27 +203,20 @@ class Daemon:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
-    def _guard(self, name: str, job: Any, *args: Any) -> None:
+    def _guard(self, name: str, job: Any, *args: Any, **kwargs: Any) -> None:
         with self.busy:
             try:
-                job(*args)
+                job(*args, **kwargs)
             except Exception as error:  # one job's failure never stops the daemon
                 log.event("job-failed", level=logging.ERROR, job=name,
                           error=f"{type(error).__name__}: {error}")
 
     def _start(self) -> None:
-        def start() -> None:
-            from resolver import digest
+        self._guard("start", cycle, self.db, self.settings, self.fetcher, catch_up=True,
+                    running=self._running)
 
-            import_prediction_files(self.db, self.settings)
-            for day in digest.due_dates(self.db, self.settings, now=dt.datetime.now(dt.UTC),
-                                        catch_up=True):
-                self._write_digest(day)
-            for source in self.settings.resolved_sources().values():
-                if source.enabled:
-                    self._poll_now(source)
-
-        self._guard("start", start)
+    def _running(self) -> bool:
+        return self.scheduler is None or bool(self.scheduler.running)
 
     def _poll(self, source: Source) -> None:
         def run() -> None:
@@ -209,9 +226,9 @@ class Daemon:
         self._guard(f"poll:{source.name}", run)
 
     def _poll_now(self, source: Source) -> None:
-        if self.scheduler is not None and not self.scheduler.running:
+        if not self._running():
             return
-        poller.poll(self.db, self.settings, source, fetcher=self.fetcher)
+        poll_safely(self.db, self.settings, source, self.fetcher)
         _notify(self.db, self.settings)
 
     def _digest(self) -> None:
