@@ -21,14 +21,15 @@ def _before(instant: str) -> str:
 
 
 def _live_best(rows: list[Row]) -> float | None:
-    values = [row.latest.value for row in rows if not row.retracted]
+    values = [row.latest.value for row in rows
+              if not row.retracted and row.latest.result_date is not None]
     return max(values) if values else None
 
 
 def records(db: Database, sources: Mapping[str, str], start: str | None,
             end: str) -> list[dict[str, Any]]:
-    """Per source and benchmark, a row first seen in [start, end) that beats every live row
-    seen before ``start``."""
+    """Per source and benchmark, a dated row first seen in [start, end) that beats every live
+    dated row seen before ``start`` (an undated row never qualifies, so it sets no record)."""
     found = []
     for source in sources:
         after = rows_as_of(db, source, _before(end))
@@ -36,6 +37,7 @@ def records(db: Database, sources: Mapping[str, str], start: str | None,
         for benchmark, rows in sorted(after.items()):
             previous = _live_best(before.get(benchmark, []))
             new = [row for row in rows if not row.retracted
+                   and row.latest.result_date is not None
                    and (start is None or row.latest.first_seen >= start)
                    and (previous is None or row.latest.value > previous)]
             if not new:
