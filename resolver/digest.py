@@ -208,8 +208,10 @@ def _replace(path: Path, text: str) -> None:
     try:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-    except BaseException:
+    except BaseException as error:
         tmp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ResolverError(f"{path}: cannot write: {error.strerror or error}") from None
         raise
 
 
