@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from resolver import clock, log
+from resolver.render import markdown_text
 from resolver.settings import Settings
 from state.db import write
 
@@ -74,8 +75,9 @@ def health_changes(db: Database, settings: Settings) -> list[dict[str, Any]]:
         if known is None and state == "ok":
             _remember(db, item["name"], state, message, notified=True)
             continue
+        # Sent as Markdown, and the message quotes sources (errors, reasons): one escaped line.
         delivered = send(settings.notify, title=f"resolver: source {item['name']} {state}",
-                         body=message)
+                         body=markdown_text(message))
         _remember(db, item["name"], state, message, notified=delivered)
         log.event("source-health", source=item["name"], state=state, notified=delivered)
         changes.append({"source": item["name"], "state": state, "message": message})

@@ -1,13 +1,27 @@
 """Rendering a digest's content: Markdown, HTML (with SVG charts from pygal) and the Atom
-feed. Leaderboard text is untrusted: Jinja2 escapes it in HTML and Atom, ``_md`` in Markdown;
-the HTML loads no external script, font or style."""
+feed. The JSON keeps the data as it came; the rendered formats treat all text from sources
+and predictions files as untrusted (DESIGN section 8):
+
+- Markdown: ``markdown_text`` turns newlines and control characters into spaces, so a text
+  stays on its line and cannot start a heading or a fake resolution, and escapes what could
+  start HTML, a link, code, emphasis or a table cell; ``_code`` does the same inside a code span;
+- HTML and Atom: Jinja2 autoescapes, and every value is passed through ``xml_text`` first, so a
+  character XML 1.0 forbids (NUL, most C0 controls, lone surrogates) cannot make the feed
+  ill-formed;
+- links from sources are kept only when ``web_link`` finds ``http:`` or ``https:``, else the
+  text is shown without a link, in every format;
+- the HTML loads no external script, font or style.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import unicodedata
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 
 def render(content: dict[str, Any], fmt: str) -> str:
@@ -18,13 +32,60 @@ def render(content: dict[str, Any], fmt: str) -> str:
     return render_markdown(content)
 
 
-def _md(text: Any) -> str:
-    """Leaderboard text is untrusted: escape what could start HTML, a link, code, emphasis or
-    a table cell in Markdown. (Intraword underscores, as in row keys, are literal.)"""
-    out = str(text)
+def one_line(text: Any) -> str:
+    """``text`` with every line break and control character as a space (Unicode categories
+    Cc, Zl, Zp, and lone surrogates, Cs): what is left cannot start a line."""
+    return "".join(" " if unicodedata.category(char) in _BREAKING else char
+                   for char in str(text))
+
+
+_BREAKING = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def markdown_text(text: Any) -> str:
+    """Untrusted text for Markdown: on one line, and with what could start HTML, a link,
+    code, emphasis or a table cell escaped. (Intraword underscores, as in row keys, are
+    literal.)"""
+    out = one_line(text)
     for char in "\\`*[]<|":
         out = out.replace(char, "\\" + char)
     return out
+
+
+_md = markdown_text
+
+
+def _code(text: Any) -> str:
+    """A Markdown code span of untrusted text: backslashes do not escape inside one, so the
+    fence is one backtick longer than the longest run of backticks in the text."""
+    out = one_line(text)
+    runs = [len(run) for run in re.findall(r"`+", out)]
+    if not runs:
+        return f"`{out}`"
+    fence = "`" * (max(runs) + 1)
+    return f"{fence} {out} {fence}"
+
+
+def web_link(link: Any) -> str | None:
+    """A link taken from a source, kept only when it is ``http:`` or ``https:`` (ignoring case,
+    once surrounding whitespace and control characters are stripped and tabs and line breaks
+    inside removed, as browsers do); characters a URL cannot carry are percent-encoded, so the
+    link cannot end its Markdown destination or line. None: show the text without a link."""
+    if not isinstance(link, str):
+        return None
+    cleaned = re.sub(r"[\t\r\n]", "", _LINK_EDGES.sub("", link))
+    if not re.match(r"https?:", cleaned, re.IGNORECASE):
+        return None
+    return quote(cleaned, safe="!#$%&'()*+,/:;=?@[]~")
+
+
+_LINK_EDGES = re.compile(r"^[\s\x00-\x20\x7f-\x9f]+|[\s\x00-\x20\x7f-\x9f]+$")
+_XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with each character XML 1.0 forbids as U+FFFD."""
+    return _XML_INVALID.sub("\ufffd", text)
 
 
 def render_markdown(content: dict[str, Any]) -> str:
@@ -42,14 +103,15 @@ def render_markdown(content: dict[str, Any]) -> str:
         quiet = False
         lines += [f"## {title}", ""]
         for entry in entries:
-            outcome = f" **{entry['outcome']}**" if entry["outcome"] else ""
-            lines.append(f"- `{entry['id']}` {entry['from'] or ''} → {entry['status']}{outcome}"
-                         f" at {entry['at']}: {_md(entry['reason'])}")
+            outcome = f" **{_md(entry['outcome'])}**" if entry["outcome"] else ""
+            lines.append(f"- {_code(entry['id'])} {_md(entry['from'] or '')} → "
+                         f"{_md(entry['status'])}{outcome} at {_md(entry['at'])}: "
+                         f"{_md(entry['reason'])}")
             row = entry.get("evidence")
             if row:
                 lines.append(f"  - evidence: {_md(row['subject'])} {row['value']:g} "
-                             f"({_md(row['key'])}, dated {row['result_date']}), snapshot "
-                             f"`{row['snapshot_sha256']}`")
+                             f"({_md(row['key'])}, dated {_md(row['result_date'])}), snapshot "
+                             f"{_code(row['snapshot_sha256'])}")
             settlement = entry.get("settlement")
             if settlement:
                 lines.append(f"  - bet: {_md(settlement['payer'])} owes "
@@ -60,26 +122,29 @@ def render_markdown(content: dict[str, Any]) -> str:
         lines += ["## New state-of-the-art records", ""]
         for item in content["records"]:
             was = f", was {item['previous']:g}" if item["previous"] is not None else ""
-            lines.append(f"- {item['benchmark']} ({item['source']}): {item['value']:g} by "
-                         f"{_md(item['subject'])}{was}")
+            lines.append(f"- {_md(item['benchmark'])} ({_md(item['source'])}): "
+                         f"{item['value']:g} by {_md(item['subject'])}{was}")
         lines.append("")
     if content["upcoming"]:
         lines += ["## Deadlines in the next 30 days", ""]
         for item in content["upcoming"]:
-            lines.append(f"- `{item['id']}` {item['deadline']}: {_distance(item)}")
+            lines.append(f"- {_code(item['id'])} {_md(item['deadline'])}: "
+                         f"{_distance(item, _md)}")
         lines.append("")
     if content["reports"]:
         quiet = False
         lines += ["## New reports", ""]
         for report in content["reports"]:
-            lines.append(f"- [{_md(report['title'])}](<{report['link'].replace('>', '%3E')}>)"
-                         f" ({report['published'] or 'undated'})")
+            link = web_link(report["link"])
+            title = _md(report["title"])
+            shown = f"[{title}](<{link}>)" if link else title
+            lines.append(f"- {shown} ({_md(report['published'] or 'undated')})")
         lines.append("")
     if content["awaiting_judgment"]:
         quiet = False
         lines += ["## Awaiting judgment", ""]
         for item in content["awaiting_judgment"]:
-            lines.append(f"- `{item['id']}`: {_md(item['reason'])}")
+            lines.append(f"- {_code(item['id'])}: {_md(item['reason'])}")
         lines.append("")
     problems = [s for s in content["sources"] if s["failed"] or s["rejected"] or s["suspicious"]]
     if problems:
@@ -90,11 +155,11 @@ def render_markdown(content: dict[str, Any]) -> str:
                         else "failing")
                 lines.append(f"- {_md(item['name'])}: {what} ({_md('; '.join(item['errors']))})")
             for flag in item["suspicious"]:
-                lines.append(f"- {item['name']}: {flag['benchmark']} looks suspicious "
+                lines.append(f"- {_md(item['name'])}: {_md(flag['benchmark'])} looks suspicious "
                              f"({_md(flag['reason'])}); nothing retracted until three polls "
                              "agree")
             for rejection in item["rejected"]:
-                lines.append(f"- {item['name']}: rejected {_md(rejection['subject'])} "
+                lines.append(f"- {_md(item['name'])}: rejected {_md(rejection['subject'])} "
                              f"({_md(rejection['key'])}): {_md(rejection['reason'])}")
         lines.append("")
     if quiet:
@@ -104,18 +169,18 @@ def render_markdown(content: dict[str, Any]) -> str:
 
 
 
-def _distance(item: dict[str, Any]) -> str:
+def _distance(item: dict[str, Any], escape: Callable[[Any], str]) -> str:
     if item["claim"] == "manual":
         return "manual claim: a person judges after this date"
     best = item["best"]
     if item["threshold"] is None:
         return "baseline not frozen yet"
-    unit = item.get("unit", "")
+    unit = escape(item.get("unit", ""))
     if best is None:
         return f"threshold {item['threshold']:g}{unit}; no qualifying row yet"
     gap = item["distance"]
     where = "above" if gap <= 0 else "below"
-    return (f"best {best['value']:g}{unit} by {_md(best['subject'])}, {abs(gap):.3g}{unit} "
+    return (f"best {best['value']:g}{unit} by {escape(best['subject'])}, {abs(gap):.3g}{unit} "
             f"{where} the threshold {item['threshold']:g}{unit}")
 
 
@@ -124,10 +189,23 @@ def _environment() -> Any:
 
     environment = Environment(loader=PackageLoader("resolver", "templates"),
                               autoescape=select_autoescape(["html", "atom"]),
-                              trim_blocks=True, lstrip_blocks=True)
-    environment.filters["distance"] = lambda item: _distance(item).replace("\\", "")
+                              trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
+    environment.filters["distance"] = lambda item: _distance(item, str)
+    environment.filters["link"] = web_link
     environment.filters["number"] = lambda value: f"{value:g}"
     return environment
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ value }}`` of a template, before Jinja2 escapes it: no character XML 1.0
+    forbids (markup such as the inlined SVG stays markup)."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(xml_text(str(value)))
+    if isinstance(value, str):
+        return xml_text(value)
+    return value
 
 
 def render_html(content: dict[str, Any], *, charts: list[dict[str, Any]] | None = None) -> str:
