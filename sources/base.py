@@ -1,17 +1,31 @@
 """What every source kind produces: observations, rejections, and payload errors.
 
-A source kind is a pure function ``parse(body, headers) -> Snapshot``. It never touches
-the network or the database; that keeps every parser testable on recorded bytes.
+A source kind is a pure function ``parse(body, headers, *, max_bytes) -> Snapshot``. It never
+touches the network or the database; that keeps every parser testable on recorded bytes.
+
+Payloads are untrusted (DESIGN section 15). The helpers here are what every kind shares to stay
+so: ``finite`` numbers only, one ``result_date`` rule, ``safe_link`` for links, ``shown`` for
+quoting a hostile cell in a reason, and ``ZipReader``, which inflates zip members (Epoch's zip,
+an xlsx) under a byte budget.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import io
 import math
+import struct
+import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 AttrValue = bool | int | float | str
+
+# The default bound on a payload's decoded size; the poller passes the configured max_payload.
+MAX_BYTES = 64 * 1024 * 1024
 
 
 class PayloadError(Exception):
@@ -55,7 +69,7 @@ class Report:
 
     key: str  # stable across re-sent items and translations
     title: str
-    link: str
+    link: str  # http(s) only, else ""
     published: str | None  # ISO date
 
 
@@ -71,10 +85,12 @@ class Snapshot:
     def value(self, benchmark: str, key: str, subject: str, raw: Any, *, unit: str,
               column: str, scale: float = 1) -> float | None:
         """The measurement in ``raw`` (times ``scale``), or None after recording why the row
-        is rejected: not a number, or outside the unit's range."""
-        number = as_float(raw)
+        is rejected: not a number, not finite, or outside the unit's range."""
+        number = as_number(raw)
         if number is None:
-            reason = f"{column} is not a number: {raw!r}"
+            reason = f"{column} is not a number: {shown(raw)}"
+        elif not math.isfinite(number) or not math.isfinite(number * scale):
+            reason = f"{column} is not a finite number: {shown(raw)}"
         elif problem := range_problem(number * scale, unit):
             reason = (problem if scale == 1
                       else f"{column} {number:g} is not a fraction from 0 to 1")
@@ -84,13 +100,19 @@ class Snapshot:
         return None
 
 
-def as_float(raw: Any) -> float | None:
-    """A number from a payload cell, or None. Booleans are not numbers; '~ 15.5' is 15.5."""
+def as_number(raw: Any) -> float | None:
+    """A number from a payload cell, infinities and NaN included, or None. Booleans are not
+    numbers; '~ 15.5' is 15.5; a 400-digit integer is infinite."""
     if isinstance(raw, bool) or raw is None:
         return None
-    if isinstance(raw, int | float):
-        return float(raw)
-    if isinstance(raw, str):
+    if isinstance(raw, float):
+        return raw
+    if isinstance(raw, int):
+        try:
+            return float(raw)
+        except OverflowError:  # an integer of 400 digits
+            return math.inf if raw > 0 else -math.inf
+    if isinstance(raw, str) and len(raw) <= 100:
         try:
             return float(raw)  # surrounding whitespace is fine
         except ValueError:
@@ -102,18 +124,225 @@ def as_float(raw: Any) -> float | None:
     return None
 
 
-# Ranges of each unit: values outside are rejected, never stored.
+def as_float(raw: Any) -> float | None:
+    """A finite number from a payload cell, or None. Booleans are not numbers; '~ 15.5' is
+    15.5; NaN, infinities and '1e400' are not numbers either."""
+    number = as_number(raw)
+    return number if number is not None and math.isfinite(number) else None
+
+
+# Ranges of each unit: values outside are rejected, never stored. A horizon is positive.
 UNIT_RANGES: dict[str, tuple[float, float]] = {
     "%": (0.0, 100.0),
-    "min": (0.0, math.inf),
+    "min": (0.0, 1e6),
 }
+_OPEN_BELOW = {"min"}  # 0 minutes is not a horizon
 
 
 def range_problem(value: float, unit: str) -> str | None:
     """Why ``value`` cannot be a measurement in ``unit``, or None when it can."""
     low, high = UNIT_RANGES[unit]
-    if math.isnan(value) or not low <= value <= high:
-        shown = "percent" if unit == "%" else "minutes"
-        return f"value {value:g} is outside the range of {shown} ({low:g} to {high:g})"
+    if not math.isfinite(value):
+        return f"value {value:g} is not a finite number"
+    if unit in _OPEN_BELOW:
+        if not low < value <= high:
+            return (f"value {value:g} is outside the range of minutes (above {low:.15g}, "
+                    f"at most {high:.15g})")
+    elif not low <= value <= high:
+        return f"value {value:g} is outside the range of percent ({low:.15g} to {high:.15g})"
     return None
 
+
+def shown(raw: Any, limit: int = 60) -> str:
+    """A cell quoted for a one-line reason: short, and never the repr of a deep structure."""
+    if isinstance(raw, str):
+        return repr(raw if len(raw) <= limit else raw[:limit] + "...")
+    if raw is None or isinstance(raw, bool | float):
+        return repr(raw)
+    if isinstance(raw, int):
+        return repr(raw) if raw.bit_length() < 128 else "a huge integer"
+    return f"a {type(raw).__name__}"
+
+
+def text(raw: Any) -> str | None:
+    """A name from a payload (a model, a folder, a scaffold): strings and plain numbers
+    only, never the str() of a nested structure."""
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(raw)
+    return None
+
+
+# -- dates -----------------------------------------------------------------------------------
+
+EARLIEST = dt.date(1990, 1, 1)  # an earlier result date is not parseable
+
+
+def result_date(raw: Any, *, formats: tuple[str, ...] = ()) -> str | None:
+    """The ISO date of a result, or None when it is not parseable. Takes a date, a datetime
+    or text: ISO (``2025-07-31``, ``2025-07-31T23:30:00-05:00``) or one of ``formats``
+    (strptime). A time with an offset is converted to UTC before its date is taken; a naive
+    time is UTC. A date before 1990 is not parseable. (The upper bound, "later than the day
+    after the poll", is the poller's: parse does not know the poll time.)"""
+    if isinstance(raw, dt.datetime):
+        return _moment(raw)
+    if isinstance(raw, dt.date):
+        return raw.isoformat() if raw >= EARLIEST else None
+    if isinstance(raw, str) and len(raw) <= 64:
+        return _date_text(raw, formats)
+    return None
+
+
+def _moment(moment: dt.datetime) -> str | None:
+    if moment.utcoffset() is not None:
+        try:
+            moment = moment.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            return None
+    day = moment.date()
+    return day.isoformat() if day >= EARLIEST else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(raw: str, formats: tuple[str, ...]) -> str | None:
+    text = raw.strip()
+    if len(text) > 10 and text[10] in "Tt " and text[11:12].isdigit():
+        try:  # a time: its offset decides the UTC date, so it must parse whole
+            return _moment(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return None
+    try:
+        day = dt.date.fromisoformat(text[:10])
+    except ValueError:
+        for form in formats:
+            try:
+                day = dt.datetime.strptime(text, form).date()  # noqa: DTZ007 (a date)
+                break
+            except ValueError:
+                continue
+        else:
+            return None
+    return day.isoformat() if day >= EARLIEST else None
+
+
+# -- links -----------------------------------------------------------------------------------
+
+def safe_link(raw: Any) -> str:
+    """A link from a source, kept only when it is http: or https: with a host (else "")."""
+    if not isinstance(raw, str):
+        return ""
+    link = raw.strip()
+    scheme, colon, rest = link.partition(":")
+    if not colon or scheme.lower() not in ("http", "https") or not rest.startswith("//"):
+        return ""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in link):
+        return ""
+    host = rest[2:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return link if host.strip("@:") else ""
+
+
+# -- payload size and zip archives -----------------------------------------------------------
+
+def check_size(body: bytes, max_bytes: int) -> None:
+    """Refuse a body over the payload bound (a --from-file poll has no fetcher to do it)."""
+    if len(body) > max_bytes:
+        raise PayloadError(f"payload of {len(body)} bytes is over the {max_bytes}-byte limit "
+                           "(max_payload)")
+
+
+# What zipfile can raise on a damaged or hostile archive, beyond BadZipFile.
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+    struct.error, NotImplementedError, RuntimeError,
+)
+
+
+class ZipReader:
+    """A zip archive whose members are inflated under ``max_bytes``: a member, or all
+    members together, whose declared size exceeds it is refused before anything is
+    inflated, and the bytes actually produced are counted while streaming (declared sizes
+    can lie), refusing at the limit."""
+
+    def __init__(self, body: bytes, *, max_bytes: int, what: str = "a zip archive") -> None:
+        check_size(body, max_bytes)
+        try:
+            self.archive = zipfile.ZipFile(io.BytesIO(body))
+            self.members = self.archive.infolist()
+        except ZIP_ERRORS as error:
+            raise PayloadError(f"not {what}: {_first_line(error)}") from None
+        self.max_bytes = max_bytes
+        self.left = max_bytes  # bytes that may still be inflated, over all members
+        total = 0
+        for info in self.members:
+            if info.file_size > max_bytes:
+                raise PayloadError(f"zip member {shown(info.filename)} declares "
+                                   f"{info.file_size} bytes, over the {max_bytes}-byte limit")
+            total += info.file_size
+        if total > max_bytes:
+            raise PayloadError(f"zip members declare {total} bytes in all, over the "
+                               f"{max_bytes}-byte limit")
+
+    def __enter__(self) -> ZipReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.archive.close()
+
+    def open(self, info: zipfile.ZipInfo) -> BinaryIO:
+        """A stream of the member's inflated bytes, counted against the budget."""
+        try:
+            return cast(BinaryIO, _Counted(self, info, self.archive.open(info)))
+        except ZIP_ERRORS as error:
+            raise PayloadError(f"{shown(info.filename)}: unreadable: {_first_line(error)}"
+                               ) from None
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        with self.open(info) as stream:
+            return stream.read()
+
+    def spend(self, info: zipfile.ZipInfo, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise PayloadError(f"zip member {shown(info.filename)} inflates past the "
+                               f"{self.max_bytes}-byte limit")
+
+
+class _Counted(io.BufferedIOBase):
+    """A zip member's stream that charges every byte it yields to its ZipReader."""
+
+    def __init__(self, reader: ZipReader, info: zipfile.ZipInfo, raw: Any) -> None:
+        super().__init__()
+        self._reader, self._info, self._raw = reader, info, raw
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:  # whole member: in chunks, so the limit holds mid-way
+            chunks = []
+            while chunk := self.read1(1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        return self._charge(self._raw.read, size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._charge(self._raw.read1, size if size is not None and size >= 0 else 1 << 16)
+
+    def _charge(self, read: Any, size: int) -> bytes:
+        try:  # one byte over what is left, so that reaching the limit is seen
+            data: bytes = read(min(size, self._reader.left + 1))
+        except ZIP_ERRORS as error:  # a damaged stream, a CRC mismatch
+            raise PayloadError(f"{shown(self._info.filename)}: unreadable: "
+                               f"{_first_line(error)}") from None
+        self._reader.spend(self._info, len(data))
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _first_line(error: BaseException) -> str:
+    message = str(error).strip()
+    return message.splitlines()[0][:200] if message else type(error).__name__

@@ -7,19 +7,29 @@ are ignored.
 | swe_bench_bash.csv                  | swe-bench-bash-only  | id                | % Resolved x100 |
 | os_world_external.csv               | osworld              | Agent + Source    | Score (percent) |
 | metr_time_horizons_external.csv     | metr-p50/p80-horizon | id                | minutes         |
+
+Members are inflated through ``ZipReader`` (max_bytes: declared and actual sizes) and read as
+a stream of rows, never as a whole table.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import functools
 import io
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from sources.base import AttrValue, Observation, PayloadError, Snapshot, as_float
+from sources.base import (
+    MAX_BYTES,
+    AttrValue,
+    Observation,
+    PayloadError,
+    Snapshot,
+    ZipReader,
+    as_float,
+    result_date,
+)
 
 KIND = "epoch-zip"
 BENCHMARKS: dict[str, dict[str, type]] = {
@@ -31,6 +41,7 @@ BENCHMARKS: dict[str, dict[str, type]] = {
 }
 METHODS = {"": "1.0", "METR-Horizon-v1": "1.0", "METR-Horizon-v1.0": "1.0",
            "METR-Horizon-v1.1": "1.1"}
+_DATES = ("%d/%m/%Y", "%d %B %Y")  # beside ISO: the legacy OSWorld member's 24/1/2025
 
 @dataclass(frozen=True)
 class _Metric:
@@ -71,43 +82,42 @@ MEMBERS: dict[str, _Member] = {
 }
 
 
-def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(body))
-    except zipfile.BadZipFile as error:
-        raise PayloadError(f"not a zip archive: {error}") from None
+def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
+          max_bytes: int = MAX_BYTES) -> Snapshot:
     snapshot = Snapshot()
-    with archive:
-        for info in archive.infolist():
+    with ZipReader(body, max_bytes=max_bytes) as archive:
+        for info in archive.members:
             name = info.filename.rsplit("/", 1)[-1]
             member = MEMBERS.get(name)
             if member is not None:
-                _member(snapshot, name, member, _read(archive, info))
+                _read(snapshot, archive, info, name, member)
     if not snapshot.observations and not snapshot.rejections:
         raise PayloadError(f"no rows in any of {', '.join(MEMBERS)}")
     return snapshot
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list[list[str]]:
-    """The header and rows of a member. utf-8-sig drops a byte-order mark; newline="" keeps
-    newlines inside quoted fields."""
+def _read(snapshot: Snapshot, archive: ZipReader, info: zipfile.ZipInfo, name: str,
+          member: _Member) -> None:
+    """The rows of a member, streamed. utf-8-sig drops a byte-order mark; newline="" keeps
+    newlines inside quoted fields; a field over csv's limit (128 kB) is an error."""
     try:
         with archive.open(info) as raw:
-            return list(csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")))
-    except (zipfile.BadZipFile, UnicodeDecodeError, csv.Error, EOFError) as error:
+            rows = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+            _member(snapshot, name, member, rows)
+    except (UnicodeDecodeError, csv.Error) as error:
         raise PayloadError(f"{info.filename}: unreadable: {error}") from None
 
 
-def _member(snapshot: Snapshot, name: str, member: _Member, table: list[list[str]]) -> None:
-    if not table:
+def _member(snapshot: Snapshot, name: str, member: _Member, table: Iterator[list[str]]) -> None:
+    header = next(table, None)
+    if header is None:
         return
     positions: dict[str, int] = {}
-    for index, column in enumerate(table[0]):
+    for index, column in enumerate(header):
         positions.setdefault(column.strip(), index)
     missing = [column for column in member.required if column not in positions]
     if missing:
         raise PayloadError(f"{name}: missing column {missing[0]!r}")
-    width = len(table[0])
     at = positions.get
     subjects = [positions[c] for c in member.subject]
     key_at = at(member.key) if member.key else None
@@ -116,10 +126,18 @@ def _member(snapshot: Snapshot, name: str, member: _Member, table: list[list[str
     date_at = positions[member.date]
     metrics = [(metric, at(metric.column)) for metric in member.metrics]
     ci = (at("CI_low"), at("CI_high"))
+    # A short row is read through a dict of the columns used, not padded to the header's
+    # width (a header of a million columns over a million short rows).
+    used = {p for p in (*subjects, key_at, source_at, method_at, date_at, *ci,
+                        *(p for _, p in metrics)) if p is not None}
+    need = max(used) + 1
     seen: set[tuple[str, str]] = set()
-    for number, cells in enumerate(table[1:], 2):
-        if len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
+    for number, row in enumerate(table, 2):
+        cells: list[str] | dict[int, str] = row
+        if len(row) < need:
+            if not row:
+                continue  # a blank line
+            cells = {p: row[p] if p < len(row) else "" for p in used}
         subject = ""
         for position in subjects:
             subject = cells[position].strip()
@@ -154,23 +172,6 @@ def _member(snapshot: Snapshot, name: str, member: _Member, table: list[list[str
                 low, high = as_float(cells[ci[0]]), as_float(cells[ci[1]])  # type: ignore[index]
             snapshot.observations.append(Observation(
                 benchmark=metric.benchmark, key=key, subject=subject or key,
-                value=round(value, 9), result_date=_date(cells[date_at]), ci_low=low,
-                ci_high=high, attributes=attributes,
+                value=round(value, 9), result_date=result_date(cells[date_at], formats=_DATES),
+                ci_low=low, ci_high=high, attributes=attributes,
             ))
-
-
-@functools.lru_cache(maxsize=4096)
-def _date(raw: str | None) -> str | None:
-    text = (raw or "").strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        pass
-    for form in ("%d/%m/%Y", "%d %B %Y"):
-        try:
-            return dt.datetime.strptime(text, form).date().isoformat()  # noqa: DTZ007 (a date)
-        except ValueError:
-            continue
-    return None

@@ -9,18 +9,36 @@
 
 A sheet whose first cell is not ``Model`` has lost its header row (2025-11-21): the payload
 is refused rather than guessed at.
+
+An xlsx is a zip, and python-calamine would inflate it unchecked (and allocates every sheet
+as a dense grid: one cell at XFD1048576 in a 24 kB file aborts the process). So every member
+is first inflated through ``ZipReader`` (declared sizes, then the bytes actually produced,
+against max_bytes), its cell references bound the grid, and calamine reads a stored (not
+compressed) copy of exactly those bytes: it has nothing left to inflate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import re
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-from sources.base import AttrValue, Observation, PayloadError, Rejection, Snapshot, as_float
+from sources.base import (
+    MAX_BYTES,
+    AttrValue,
+    Observation,
+    PayloadError,
+    Rejection,
+    Snapshot,
+    ZipReader,
+    as_float,
+    as_number,
+    result_date,
+    shown,
+)
 from sources.base import range_problem as _range_problem
 
 KIND = "osworld-xlsx"
@@ -38,15 +56,97 @@ _DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%Y-%m-%d", "
                  "%B %Y", "%b %Y")
 
 
-def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
+# The cell grid is bounded by the references of <c> and <row> tags (`<c r="AC1077"`), read
+# after quotes are made double and whitespace dropped (`<c r = 'A1'` -> `<cr="A1"`). Only the
+# wide (two letters or more) and far (four digits or more) references matter, which keeps
+# the scan to one pass with few matches.
+_REFERENCE = re.compile(rb'r="(?:([A-Za-z]{2,})[0-9]|[A-Za-z]*([0-9]{4,})")')
+_NORMAL = bytes.maketrans(b"'", b'"')
+# Bytes calamine and python-calamine hold per cell of the dense grid (32 + a list slot).
+_CELL_BYTES = 48
+
+
+def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
+          max_bytes: int = MAX_BYTES) -> Snapshot:
     from python_calamine import CalamineError, CalamineWorkbook  # the spreadsheet reader
 
+    stored = _checked_copy(body, max_bytes)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
-    except (CalamineError, ValueError, TypeError) as error:
-        raise PayloadError(f"not an xlsx workbook: {error}") from None
-    names = workbook.sheet_names
-    snapshot = Snapshot()
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(stored))
+        names = workbook.sheet_names
+        snapshot = Snapshot()
+        _sheets(snapshot, workbook, names)
+    except (CalamineError, ValueError, TypeError, OverflowError) as error:
+        raise PayloadError(f"not an xlsx workbook: {_first_line(error)}") from None
+    if not snapshot.observations and not snapshot.rejections:
+        raise PayloadError("no result rows found")
+    return snapshot
+
+
+def _checked_copy(body: bytes, max_bytes: int) -> bytes:
+    """The workbook's members inflated under max_bytes, their cell grid bounded, as a zip of
+    stored members."""
+    if body[:2] != b"PK":
+        raise PayloadError("not an xlsx workbook: not a zip archive")
+    copy = io.BytesIO()
+    with ZipReader(body, max_bytes=max_bytes, what="an xlsx workbook") as archive, \
+            zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
+        members = [info for info in archive.members if not info.is_dir()]
+        contents = {info.filename: archive.read(info) for info in members}
+        sheets = _sheet_names(contents)
+        for info in members:
+            data = contents[info.filename]
+            if info.filename.rsplit("/", 1)[-1] in sheets or "worksheets/" in info.filename:
+                _bound_grid(info.filename, data, max_bytes)
+            out.writestr(info.filename, data)
+    return copy.getvalue()
+
+
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_TARGET = re.compile(rb"""Target\s*=\s*["']([^"']*)["']""")
+
+
+def _sheet_names(contents: dict[str, bytes]) -> set[str]:
+    """The file names every relationship of a sheet type points at (calamine finds sheets
+    through xl/_rels/workbook.xml.rels, wherever they lie)."""
+    names: set[str] = set()
+    for name, data in contents.items():
+        if not name.endswith(".rels"):
+            continue
+        for tag in _RELATIONSHIP.findall(data):
+            target = _TARGET.search(tag)
+            if target and b"sheet" in tag.lower():  # Type=".../worksheet", chartsheet...
+                names.add(target.group(1).decode("utf-8", "replace").rsplit("/", 1)[-1])
+    return names
+
+
+def _bound_grid(name: str, xml: bytes, max_bytes: int) -> None:
+    """Refuse a sheet whose dense grid (as calamine allocates it) would not fit max_bytes.
+    A cell or row without a reference takes the next position, so each of them (and, to
+    stay on the safe side, every other tag starting with `c` or `row`) adds one."""
+    normal = xml.translate(_NORMAL, b" \t\r\n")
+    found = set(_REFERENCE.findall(normal))
+    letters = {letter for letter, _ in found if letter}
+    digits = {digit for _, digit in found if digit}
+    if any(len(letter) > 3 for letter in letters) or any(len(digit) > 7 for digit in digits):
+        raise PayloadError(f"{shown(name)}: a cell reference is out of any sheet's range")
+    unreferenced = normal.count(b"<c") + normal.count(b":c") - normal.count(b'cr="')
+    columns = max((_column(letter) for letter in letters), default=26) + max(unreferenced, 0)
+    rows = (max((int(digit) for digit in digits), default=999)
+            + max(normal.count(b"row") - normal.count(b'rowr="'), 0))
+    if rows * columns * _CELL_BYTES > max_bytes:
+        raise PayloadError(f"{shown(name)}: a grid of up to {rows} rows and {columns} columns "
+                           f"is over the {max_bytes}-byte limit")
+
+
+def _column(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def _sheets(snapshot: Snapshot, workbook: Any, names: list[str]) -> None:
     if "Eval Results" in names:
         _verified(snapshot, _rows(workbook, "Eval Results"))
     elif any(name in SHEETS for name in names):
@@ -54,18 +154,15 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
             if name in SHEETS:
                 _self_reported(snapshot, SHEETS[name], _rows(workbook, name))
     else:
-        raise PayloadError(f"no OSWorld sheet: found {', '.join(names) or 'none'}")
-    if not snapshot.observations and not snapshot.rejections:
-        raise PayloadError("no result rows found")
-    return snapshot
+        raise PayloadError(f"no OSWorld sheet: found {shown(', '.join(names) or 'none', 200)}")
 
 
 def _rows(workbook: Any, name: str) -> list[list[Any]]:
     rows: list[list[Any]] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     if not rows or not rows[0] or _text(rows[0][0]) != "Model":
         first = _text(rows[0][0]) if rows and rows[0] else ""
-        raise PayloadError(f"sheet {name!r} has no header row: its first cell is {first!r}, "
-                           "not 'Model'")
+        raise PayloadError(f"sheet {shown(name)} has no header row: its first cell is "
+                           f"{shown(first)}, not 'Model'")
     return rows
 
 
@@ -76,7 +173,7 @@ def _columns(header: list[Any], *required: str) -> dict[str, int]:
         positions.setdefault(_text(cell), index)
     missing = [name for name in required if name not in positions]
     if missing:
-        raise PayloadError(f"missing column {missing[0]!r}")
+        raise PayloadError(f"missing column {shown(missing[0])}")
     return positions
 
 
@@ -91,7 +188,7 @@ def _verified(snapshot: Snapshot, rows: list[list[Any]]) -> None:
         model = _text(cell("Model"))
         if not model:
             continue  # the sheet carries ~1,000 formatted but empty rows
-        steps = as_float(cell("Max steps"))
+        steps = as_float(cell("Max steps"))  # finite
         if steps is None:
             snapshot.notes.append(f"{model}: no 'Max steps', skipped")
             continue
@@ -107,10 +204,10 @@ def _group(snapshot: Snapshot, model: str, steps: int, runs: list[dict[str, Any]
     values = []
     for run in runs:
         for raw in run["scores"]:
-            value = as_float(raw)
+            value = as_number(raw)
             if value is None:
                 continue  # a placeholder such as 🚧 or '-': a run still in progress
-            problem = _range_problem(value, "%")
+            problem = _range_problem(value, "%")  # NaN and infinities included
             if problem:
                 snapshot.rejections.append(Rejection(VERIFIED, key, model, problem))
                 return
@@ -178,23 +275,18 @@ def _text(value: Any) -> str:
 
 def _date(value: Any) -> str | None:
     """Excel serial days, date objects, or free text such as 'Jan 24, 2025'."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 20000 < value < 80000:
-            return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
+            return result_date(_EXCEL_EPOCH + dt.timedelta(days=int(value)))
         return None
-    return _date_text(_text(value))
+    if isinstance(value, dt.date):
+        return result_date(value)
+    raw = _text(value)
+    if len(raw) > 64:
+        return None
+    return result_date(re.sub(r"\s+", " ", raw).replace("Sept", "Sep"), formats=_DATE_FORMATS)
 
 
-@functools.lru_cache(maxsize=4096)
-def _date_text(raw: str) -> str | None:
-    text = re.sub(r"\s+", " ", raw).replace("Sept", "Sep")
-    for form in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, form).date().isoformat()  # noqa: DTZ007 (a date)
-        except ValueError:
-            continue
-    return None
+def _first_line(error: BaseException) -> str:
+    message = str(error).strip()
+    return message.splitlines()[0][:200] if message else type(error).__name__

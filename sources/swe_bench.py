@@ -8,13 +8,21 @@ Boards are looked up by name; the row key is ``<board>/<folder>``.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from sources.base import AttrValue, Observation, PayloadError, Snapshot
+from sources.base import (
+    MAX_BYTES,
+    AttrValue,
+    Observation,
+    PayloadError,
+    Snapshot,
+    check_size,
+    result_date,
+    text,
+)
 
 KIND = "swe-bench-leaderboards"
 
@@ -36,39 +44,43 @@ ATTRIBUTES: dict[str, type] = {
 }
 BENCHMARKS: dict[str, dict[str, type]] = dict.fromkeys(BOARDS.values(), ATTRIBUTES)
 
-_EMBEDDED = re.compile(
-    rb'<script[^>]*id="leaderboard-data"[^>]*>(.*?)</script>', re.DOTALL | re.IGNORECASE
-)
+# Found with literal searches, each byte looked at once: a regex with `[^>]*` or `.*?` here
+# goes quadratic on a page of many unclosed `<script` tags.
+_SCRIPT = re.compile(rb"<script\b", re.IGNORECASE)
+_SCRIPT_END = re.compile(rb"</script", re.IGNORECASE)
+_LEADERBOARD_ID = re.compile(rb"""\bid\s*=\s*["']?leaderboard-data\b""", re.IGNORECASE)
 
 
-def parse(body: bytes, headers: Mapping[str, str] | None = None) -> Snapshot:
+def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
+          max_bytes: int = MAX_BYTES) -> Snapshot:
+    check_size(body, max_bytes)
     boards = _boards(body)
     snapshot = Snapshot()
     for board in boards:
         if not isinstance(board, dict):
             continue
-        benchmark = BOARDS.get(str(board.get("name")))
-        if benchmark is None:
+        name = board.get("name")
+        if not isinstance(name, str) or (benchmark := BOARDS.get(name)) is None:
             # verified-micro / verified-mini lived for a day in 2025-07; not benchmarks of ours.
             continue
-        for row in board.get("results") or []:
-            _row(snapshot, benchmark, board["name"], row)
+        results = board.get("results")
+        if not isinstance(results, list):
+            snapshot.notes.append(f"{name}: 'results' is not a list, skipped")
+            continue
+        for row in results:
+            _row(snapshot, benchmark, name, row)
     if not snapshot.observations and not snapshot.rejections:
         raise PayloadError("no leaderboard rows found")
     return snapshot
 
 
 def _boards(body: bytes) -> list[Any]:
-    text = body
-    if body.lstrip()[:1] == b"<":
-        match = _EMBEDDED.search(body)
-        if match is None:
-            raise PayloadError("HTML page without a leaderboard-data script element")
-        text = match.group(1)
+    document = _embedded(body) if body.lstrip()[:1] == b"<" else body
     try:
-        data = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise PayloadError(f"not JSON: {error}") from None
+        data = json.loads(document)
+    except (ValueError, RecursionError) as error:  # ValueError: also a 5,000-digit integer
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise PayloadError(f"not JSON: {reason}") from None
     if isinstance(data, dict):
         data = data.get("leaderboards")
     if not isinstance(data, list):
@@ -76,12 +88,28 @@ def _boards(body: bytes) -> list[Any]:
     return data
 
 
+def _embedded(page: bytes) -> bytes:
+    """The JSON inside the site page's ``<script id="leaderboard-data">`` element."""
+    start = 0
+    while (opening := _SCRIPT.search(page, start)) is not None:
+        end = page.find(b">", opening.end())
+        if end < 0:
+            break
+        if _LEADERBOARD_ID.search(page, opening.end(), end):
+            closing = _SCRIPT_END.search(page, end + 1)
+            if closing is None:
+                break
+            return page[end + 1:closing.start()]
+        start = end + 1
+    raise PayloadError("HTML page without a leaderboard-data script element")
+
+
 def _row(snapshot: Snapshot, benchmark: str, board: str, row: Any) -> None:
     if not isinstance(row, dict) or not isinstance(row.get("folder"), str):
         snapshot.notes.append(f"{board}: a row without a folder was skipped")
         return
     key = f"{board}/{row['folder']}"
-    subject = str(row.get("name") or row["folder"])
+    subject = text(row.get("name")) or row["folder"]
     value = snapshot.value(benchmark, key, subject, row.get("resolved"), unit="%",
                            column="'resolved'")
     if value is None:
@@ -92,19 +120,10 @@ def _row(snapshot: Snapshot, benchmark: str, board: str, row: Any) -> None:
             key=key,
             subject=subject,
             value=value,
-            result_date=_date(row.get("date")),
+            result_date=result_date(row.get("date")),
             attributes=_attributes(row),
         )
     )
-
-
-def _date(raw: Any) -> str | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip()[:10]).isoformat()
-    except ValueError:
-        return None
 
 
 def _attributes(row: dict[str, Any]) -> dict[str, AttrValue]:
@@ -119,7 +138,8 @@ def _attributes(row: dict[str, Any]) -> dict[str, AttrValue]:
     open_source = row["os_system"] if "os_system" in row else row.get("oss")
     if isinstance(open_source, bool):
         attributes["open-source"] = open_source
-    for tag in row.get("tags") or []:
+    tags = row.get("tags")
+    for tag in tags if isinstance(tags, list) else ():
         if not isinstance(tag, str):
             continue
         name, _, value = tag.partition(":")

@@ -93,7 +93,7 @@ def test_negative_estimate_is_rejected() -> None:
             b"      p80_horizon_length: {estimate: 2}\n")
     snapshot = metr_yaml.parse(body)
     assert [r.reason for r in snapshot.rejections] == [
-        "value -5 is outside the range of minutes (0 to inf)"]
+        "value -5 is outside the range of minutes (above 0, at most 1000000)"]
     assert [o.value for o in snapshot.observations] == [2.0]
 
 
