@@ -32,9 +32,11 @@ class _Formatter(logging.Formatter):
 
 
 def _value(value: Any) -> str:
+    """A value as it is, or quoted as JSON when it has a space, a quote, an ``=`` or any
+    character that could end the line (untrusted text cannot forge a log line)."""
     text = str(value)
-    if not text or any(c in text for c in ' "='):
-        return json.dumps(text, ensure_ascii=False)
+    if not text or any(c in text for c in ' "=') or not text.isprintable():
+        return json.dumps(text, ensure_ascii=not text.isprintable())
     return text
 
 
