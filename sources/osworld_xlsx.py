@@ -36,6 +36,7 @@ from sources.base import (
     ZipReader,
     as_float,
     as_number,
+    check_size,
     result_date,
     shown,
 )
@@ -86,6 +87,7 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
 def _checked_copy(body: bytes, max_bytes: int) -> bytes:
     """The workbook's members inflated under max_bytes, their cell grid bounded, as a zip of
     stored members."""
+    check_size(body, max_bytes)
     if body[:2] != b"PK":
         raise PayloadError("not an xlsx workbook: not a zip archive")
     copy = io.BytesIO()
