@@ -72,6 +72,10 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
     if from_file is not None:
         url = f"file:{from_file.resolve()}"
         try:
+            size = from_file.stat().st_size
+            if size > settings.max_payload:
+                raise ResolverError(f"{from_file}: {size:,} bytes is over max_payload "
+                                    f"({settings.max_payload:,} bytes)")
             fetched = Fetched(url, from_file.read_bytes())
         except OSError as problem:
             raise ResolverError(f"cannot read {from_file}: {problem.strerror}") from None
@@ -97,7 +101,8 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
         sha = payloads.sha256(fetched.body)
         if last is None or sha != last["sha256"]:
             try:
-                snapshot = module.parse(fetched.body, fetched.headers)
+                snapshot = module.parse(fetched.body, fetched.headers,
+                                        max_bytes=settings.max_payload)
             except PayloadError as problem:
                 error = f"unusable payload: {problem.reason}"
             except Exception as problem:  # any parser failure is a failed fetch
