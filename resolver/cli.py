@@ -149,7 +149,9 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
     failed = False
     for source in chosen:
         outcome = poller.poll(ctx.db, ctx.settings, source, at=when, from_file=from_file)
-        failed = failed or not outcome.poll.ok
+        if not outcome.poll.ok:
+            failed = True
+            click.echo(f"{source.name}: {outcome.poll.error}", err=True)
         results.append({"source": source.name, "status": outcome.poll.status,
                         "rows": outcome.poll.rows, "error": outcome.poll.error,
                         "sha256": outcome.poll.sha256,
