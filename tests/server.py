@@ -1,11 +1,16 @@
 """A loopback HTTP server for tests: serves recorded bytes with ETag / Last-Modified and
 answers conditional requests, and injects faults on demand (5xx, 429 with Retry-After, a
-slow response, a truncated body, a 304 to an unconditional request, a redirect)."""
+slow response, a truncated body, a 304 to an unconditional request, a redirect), and the
+hostile ones of tests/faults: a body or headers dripped byte by byte, the route's bytes sent
+under a Content-Encoding or a lying Content-Length, a garbage status line, an invalid chunked
+body, a connection reset mid-body."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -134,8 +139,48 @@ class FixtureServer:
                     self._send(200, arg.encode(), etag=route.etag)
                 elif name == "redirect":
                     self._send(301, b"", extra={"Location": arg})
+                else:
+                    self._hostile(name, arg, route)
+
+            def _hostile(self, name: str, arg: str, route: Route) -> None:
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: {route.content_type}\r\n"
+                body = route.body
+                if name == "encoding":  # the route's bytes are already encoded so
+                    self._raw(f"{head}Content-Encoding: {arg}\r\n"
+                              f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                elif name == "length":  # a Content-Length that is not the body's
+                    self._raw(f"{head}Content-Length: {arg}\r\n\r\n".encode() + body)
+                elif name == "drip-body":  # one byte every ARG seconds, after the headers
+                    self._raw(f"{head}Content-Length: {len(body)}\r\n\r\n".encode())
+                    self._drip(body, float(arg))
+                elif name == "drip-headers":  # the status line and headers, byte by byte
+                    self._drip(f"{head}X-Padding: {'x' * 200}\r\n\r\n".encode(), float(arg))
+                elif name == "garbage":
+                    self._raw(b"SPDY/9 banana\r\n\x00\xff\r\n\r\n")
+                elif name == "chunked":  # a chunk size that is not hexadecimal
+                    self._raw(f"{head}Transfer-Encoding: chunked\r\n\r\n".encode()
+                              + b"10\r\n" + body[:16] + b"\r\nzz\r\n" + body[16:])
+                elif name == "reset":  # half the body, then RST instead of FIN
+                    self._raw(f"{head}Content-Length: {len(body)}\r\n\r\n".encode()
+                              + body[: len(body) // 2])
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.connection.close()  # closed at finish(), with its files: an RST
                 else:  # pragma: no cover
-                    raise ValueError(fault)
+                    raise ValueError(name)
+                self.close_connection = True
+
+            def _raw(self, data: bytes) -> None:
+                self.wfile.write(data)
+                self.wfile.flush()
+
+            def _drip(self, data: bytes, interval: float) -> None:
+                for i in range(len(data)):
+                    try:
+                        self._raw(data[i : i + 1])
+                    except OSError:  # the client gave up: what a drip test wants
+                        return
+                    time.sleep(interval)
 
             def _send(self, status: int, body: bytes, *, etag: str | None = None,
                       last_modified: str | None = None, content_type: str = "text/plain",
