@@ -3,7 +3,8 @@
 Each fault is a real HTTP exchange over loopback. A fault must end the poll of its source, and
 only that poll: exit 3, one line on stderr naming the source and the reason, the failure
 recorded for ``resolver sources``, the wall time bounded by ``http_timeout``, and a prediction
-registered before left exactly as it was.
+registered before left exactly as it was. The matrix goes through ``resolver poll``; the
+redirect and payload cases through ``resolver run --once``.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ FAULTS = {
 def test_a_fault_fails_its_poll_alone(name: str, cli: Cli, http: FixtureServer) -> None:
     fault = FAULTS[name]
     url = http.serve("/lb.json", fault.payload(), faults=list(fault.faults))
-    assert_fails_alone(cli, http, url, fault.reason, seconds=fault.seconds)
+    assert_fails_alone(cli, http, url, fault.reason, seconds=fault.seconds,
+                       command=("poll", "swe-bench"))
     if fault.requests is not None:
         assert len(http.hits("/lb.json")) == fault.requests  # refused at once: no retry
 
@@ -164,15 +166,6 @@ def test_a_body_longer_than_its_content_length_is_cut_to_it(cli: Cli,
     assert_fails_alone(cli, http, url, r"unusable payload: .+")
 
 
-def test_a_dripping_server_through_poll_is_cut_in_time(cli: Cli, http: FixtureServer) -> None:
-    url = http.serve("/lb.json", SMALL, faults=["drip-body:0.05"])
-    started = time.monotonic()
-    result = cli("poll", "swe-bench", expect=3, **settings(url))
-    assert time.monotonic() - started < TIMEOUT + 1.5
-    assert f'status=failed error="{TIMED_OUT}"' in result.stdout
-    assert "Traceback" not in result.output
-
-
 def test_encoded_payloads_within_the_limit_are_decoded(cli: Cli, http: FixtureServer) -> None:
     body = leaderboards()
     url = http.serve("/lb.json", gzip.compress(gzip.compress(body)),
@@ -196,8 +189,10 @@ def test_one_failing_source_does_not_stop_the_next(cli: Cli, http: FixtureServer
     xlsx = (fixtures / "osworld" / "osworld_verified_results.2025-10-04.xlsx").read_bytes()
     osworld = http.serve("/osworld.xlsx", xlsx, content_type="application/vnd.openxmlformats-"
                          "officedocument.spreadsheetml.sheet")
+    # 64MB: the xlsx kind's own estimate refuses this real 39 KB sheet under 1MB (its
+    # business, not the network's).
     env = settings(loop, polled=("swe-bench", "osworld-verified"),
-                   RESOLVER_SOURCES__OSWORLD_VERIFIED__URL=osworld)
+                   RESOLVER_SOURCES__OSWORLD_VERIFIED__URL=osworld, RESOLVER_MAX_PAYLOAD="64MB")
     result = cli("run", "--once", expect=3, **env)
     assert result.stderr == f"swe-bench: more than 5 redirects (the last to '{loop}')\n"
     assert len(http.hits("/osworld.xlsx")) == 1
@@ -209,13 +204,14 @@ def test_one_failing_source_does_not_stop_the_next(cli: Cli, http: FixtureServer
 
 
 def assert_fails_alone(cli: Cli, http: FixtureServer, url: str, reason: str, *,
-                       seconds: float = 1.5) -> None:
+                       seconds: float = 1.5, command: tuple[str, ...] = ("run", "--once")) -> None:
     env = settings(url)
     cli("predict", "add", CLAIM, "--id", "p")
     before = cli.events("p")
     started = time.monotonic()
-    result = cli("run", "--once", expect=3, **env)
+    result = cli(*command, expect=3, **env)
     took = time.monotonic() - started
+    assert re.search(r'poll source=swe-bench .*status=failed error="', result.stdout)
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     source, _, said = lines[0].partition(": ")
