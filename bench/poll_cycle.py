@@ -112,7 +112,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="resolver-bench-"))
     os.environ["RESOLVER_STATE_DIR"] = str(tmp / "unused")
 
-    from resolver import clock, evaluate, log, poller, register
+    from resolver import claims, clock, log, poller, register
     from resolver.settings import load
     from sources import swe_bench
     from state.db import open_db
@@ -140,7 +140,8 @@ def main() -> None:
             """A store with the claims registered and, when ``warm``, evaluated on the previous
             payload for ten days, so that the measured poll is a steady-state update."""
             db = open_db(tmp / name)
-            register.save(db, [register.build(settings, e) for e in claims(args.claims)])
+            register.save(db, [register.Registration(register.build(settings, e), "")
+                               for e in claims(args.claims)])
             if warm:
                 now = dt.datetime.now(dt.UTC)
                 for days in (10, 9):
@@ -153,7 +154,7 @@ def main() -> None:
         def measure(name: str, *, warm: bool, cold: bool) -> tuple[float, float, int]:
             db = prepared(name, warm=warm)
             if cold:
-                evaluate._parse.cache_clear()
+                claims.parse_cached.cache_clear()
             events = db.execute("SELECT count(*) FROM events").fetchone()[0]
             pending.append(db.execute("SELECT count(*) FROM predictions WHERE status IN"
                                       " ('open', 'provisional')").fetchone()[0])

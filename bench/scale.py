@@ -35,7 +35,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="resolver-scale-"))
     os.environ["RESOLVER_STATE_DIR"] = str(tmp)
 
-    from resolver import evaluate, register
+    from resolver import claims, lifecycle, register, sota
     from resolver.settings import load
     from state.db import open_db, write
 
@@ -71,30 +71,29 @@ def main() -> None:
     for i in range(args.claims):
         period = rng.choice(["2026", "2026-H2", "2027", "2027-Q2", "2028"])
         where = rng.choice(["", " where checked", " where pass@1", " where checked and pass@1"])
-        records.append(register.build(settings, {
+        records.append(register.Registration(register.build(settings, {
             "id": f"c{i}", "claim": f"{rng.choice(BENCHMARKS)} >= {rng.randint(81, 99)}% by "
-                                    f"{period}{where}"}))
+                                    f"{period}{where}"}), ""))
     register.save(db, records)
     print(f"claims: {args.claims:,} registered in {time.perf_counter() - began:.1f} s")
 
-    kinds = settings.source_kinds()
     when = "2026-02-01T00:00:00Z"
     gc.collect()
     began = time.perf_counter()
-    view = evaluate.SourceView(db, "swe-bench", when)
+    view = sota.SourceView(db, "swe-bench", when)
     loaded = time.perf_counter() - began
     began = time.perf_counter()
     for (sample,) in db.execute("SELECT min(claim) FROM predictions GROUP BY partition"):
-        claim = evaluate._parse(sample, tuple(sorted(kinds.items())))
+        claim = claims.parse_cached(sample, settings.kinds)
         view.best(claim, claim.start, claim.end)
     indexed = time.perf_counter() - began
     print(f"loading {args.rows:,} rows into memory: {loaded:.2f} s; building the "
           f"state-of-the-art index per benchmark and filter set: {indexed:.2f} s")
-    evaluator = evaluate.Evaluator(db, at=when, recorded_at=at, sources=kinds)
+    evaluator = lifecycle.Evaluator(db, at=when, recorded_at=at, sources=settings.kinds)
     evaluator.views["swe-bench"] = view
     began = time.perf_counter()
     with write(db):
-        changes = evaluator.run(evaluate.Scope.everything())
+        changes = evaluator.run(lifecycle.Scope.everything())
     passed = time.perf_counter() - began
     print(f"one evaluation pass over {args.claims:,} claims with the index: {passed:.2f} s "
           f"({len(changes)} changes; target under 2 s)")

@@ -10,12 +10,13 @@ registration; parsing it again gives the same claim.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import sources as source_kinds
 from resolver.errors import ClaimError
@@ -165,6 +166,11 @@ class Claim:
         return f"{self.benchmark}|{filters}|{self.basis}|{self.start or ''}|{self.end}"
 
     @property
+    def last_day(self) -> dt.date:
+        """The window's last day (its end is exclusive)."""
+        return self.end - dt.timedelta(days=1)
+
+    @property
     def sota_last_day(self) -> dt.date:
         assert self.sota_end is not None
         return self.sota_end - dt.timedelta(days=1)
@@ -196,10 +202,9 @@ class Claim:
             assert self.threshold is not None
             threshold = format_number(self.threshold) + self.unit
         if self.start is None:
-            window = f"by {(self.end - dt.timedelta(days=1)).isoformat()}"
+            window = f"by {self.last_day.isoformat()}"
         else:
-            last = (self.end - dt.timedelta(days=1)).isoformat()
-            window = f"between {self.start.isoformat()} and {last}"
+            window = f"between {self.start.isoformat()} and {self.last_day.isoformat()}"
         text = f"{self.metric} {self.op} {threshold} {window} dated by {self.basis}"
         if self.filters:
             text += " where " + " and ".join(f.text for f in self.filters)
@@ -484,6 +489,15 @@ def _unit_name(unit: str) -> str:
 
 def _example(unit: str) -> str:
     return "85%" if unit == "%" else "480min or 8h"
+
+
+SourceKinds: TypeAlias = tuple[tuple[str, str], ...]  # (source name, kind), sorted by name
+
+
+@functools.lru_cache(maxsize=262144)
+def parse_cached(text: str, sources: SourceKinds) -> Claim:
+    """Claims are immutable, so a process parses each normalized claim once."""
+    return parse(text, dict(sources))
 
 
 def parse(text: str, sources: Mapping[str, str] | None = None) -> Claim:

@@ -167,11 +167,15 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
 @pass_context
 def evaluate(ctx: _Context, at: str | None) -> None:
     """Evaluate every prediction as of a time."""
-    from resolver import poller
+    from resolver import lifecycle, poller
     from resolver.clock import parse_timestamp
 
     ctx.setup_logging()
-    changes = poller.run_evaluation(ctx.db, ctx.settings, at=parse_timestamp(at) if at else None)
+    changes = lifecycle.evaluate_now(ctx.db, sources=ctx.settings.kinds,
+                                     retired=ctx.settings.retired,
+                                     at=parse_timestamp(at) if at else None)
+    for change in changes:
+        poller.log_change(change)
     if not changes:
         click.echo("no changes", err=True)
 
@@ -204,10 +208,11 @@ def predict_add(ctx: _Context, /, claim: str, prediction_id: str, **options: Any
 
     entry = {"id": prediction_id, "claim": claim,
              **{k: v for k, v in options.items() if v is not None}}
-    record = register.build(ctx.settings, entry)
-    added, _ = register.save(ctx.db, [record], sources=ctx.settings.source_kinds())
+    prediction = register.build(ctx.settings, entry)
+    added, _ = register.save(ctx.db, [register.Registration(prediction, "")],
+                             sources=ctx.settings.kinds)
     verb = "registered" if added else "already registered"
-    click.echo(f"{verb} {record['id']}: {record['claim']}")
+    click.echo(f"{verb} {prediction.id}: {prediction.claim}")
 
 
 @predict.command("import")
@@ -217,8 +222,8 @@ def predict_import(ctx: _Context, file: Path) -> None:
     """Register every prediction of a TOML file: all or nothing."""
     from resolver import register
 
-    records = register.read_file(ctx.settings, file)
-    added, kept = register.save(ctx.db, records, sources=ctx.settings.source_kinds())
+    registrations = register.read_file(ctx.settings, file)
+    added, kept = register.save(ctx.db, registrations, sources=ctx.settings.kinds)
     click.echo(f"{file}: {added} registered, {kept} already registered")
 
 
@@ -230,7 +235,7 @@ def predict_list(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List predictions with their status and outcome."""
     from resolver import report
 
-    items = report.summaries(ctx.db, status=status)
+    items = report.summaries(ctx.db, status=status)  # type: ignore[arg-type] # click.Choice
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
@@ -268,11 +273,11 @@ def resolve(ctx: _Context, prediction_id: str, decision: str, note: str, by: str
     """Resolve a prediction by hand (manual claims), or override a decision."""
     import getpass
 
-    from resolver import report
+    from resolver import lifecycle
 
     who = by or getpass.getuser()
-    status = report.resolve_by_hand(ctx.db, prediction_id, decision, note=note, by=who,
-                                    override=override)
+    status = lifecycle.resolve_by_hand(ctx.db, prediction_id, decision,  # type: ignore[arg-type]
+                                       note=note, by=who, override=override)
     click.echo(f"{prediction_id}: {status}")
 
 
@@ -310,9 +315,7 @@ def sources(ctx: _Context, as_json: bool) -> None:
         click.echo(json.dumps(items, indent=2))
         return
     for item in items:
-        if not item["supported"]:
-            state = "not polled: this release cannot parse this kind yet"
-        elif not item["enabled"]:
+        if not item["enabled"]:
             state = "disabled"
         elif item["failing_since"]:
             state = f"FAILING since {item['failing_since']}"

@@ -24,7 +24,8 @@ from resolver import clock, log, poller
 from resolver.errors import ResolverError
 from resolver.settings import Settings, Source
 from sources.fetch import Fetcher
-from state.db import open_db, write
+from state import files
+from state.db import open_db
 
 HEARTBEAT_FILE = "heartbeat.json"
 STOP_GRACE_SECONDS = 7.0
@@ -58,27 +59,18 @@ def import_prediction_files(db: Database, settings: Settings) -> list[tuple[str,
     for path in settings.predictions_files:
         try:
             added, _ = register.save(db, register.read_file(settings, path),
-                                     sources=settings.source_kinds())
+                                     sources=settings.kinds)
         except ResolverError as error:
-            log.event("predictions-file", level=logging.WARNING, file=str(path), error=str(error))
             problems.append((str(path), str(error)))
-            _record_check(db, str(path), str(error))
+            if files.record(db, str(path), str(error), at=clock.now()):  # once per change
+                log.event("predictions-file", level=logging.WARNING, file=str(path),
+                          error=str(error))
             continue
-        _record_check(db, str(path), None)
+        if files.record(db, str(path), None, at=clock.now()):
+            log.event("predictions-file", file=str(path), state="ok")
         if added:
             log.event("predictions-file", file=str(path), registered=added)
     return problems
-
-
-def _record_check(db: Database, path: str, error: str | None) -> None:
-    """Remember a predictions file's state when it changes (for source health)."""
-    last = db.execute("SELECT error FROM predictions_file_checks WHERE path = ?"
-                      " ORDER BY id DESC LIMIT 1", [path]).fetchone()
-    if (last is None and error is None) or (last is not None and last[0] == error):
-        return
-    with write(db):
-        db.execute("INSERT INTO predictions_file_checks (path, at, error) VALUES (?, ?, ?)",
-                   [path, clock.now(), error])
 
 
 def run_once(settings: Settings, db: Database) -> list[tuple[str, str]]:

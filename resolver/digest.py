@@ -4,23 +4,23 @@ again gives the same bytes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from resolver import clock, progress
+from resolver import clock, sections
 from resolver.errors import ResolverError
-from resolver.evaluate import deciding_row
 from resolver.render import render
-from resolver.report import settlement
 from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
+from state import digests, files, polls
 from state import predictions as store
 from state.db import write
+from state.records import JSON, Event, Prediction, deciding_row
 
 
 def parse_day(text: str) -> dt.date:
@@ -43,153 +43,119 @@ def window(settings: Settings, day: dt.date) -> tuple[str | None, str]:
     return (clock.format_instant(before) if before else None), clock.format_instant(fire)
 
 
-def build(db: Database, settings: Settings, day: dt.date) -> dict[str, Any]:
+def build(db: Database, settings: Settings, day: dt.date) -> JSON:
     start, end = window(settings, day)
     low = start or ""
-    kinds = settings.source_kinds()
+    kinds = settings.kinds
     resolutions, reversions, baselines, backfilled = [], [], [], []
-    records = {r["id"]: r for r in store.all_(db)}
+    predictions = {p.id: p for p in store.all_(db)}
     events = store.events(db)
-    as_of_end = _as_of(records, events, end)
+    then = as_of(predictions, events, end)
     for event in events:
-        record = records[event["prediction_id"]]
-        entry = _entry(event, record)
-        if low <= event["at"] < end:
-            if event["kind"] == "baseline":
+        entry = _entry(event, predictions[event.prediction_id])
+        if low <= event.at < end:
+            if event.kind == "baseline":
                 baselines.append(entry)
-            elif event["to_status"] == "open":
+            elif event.to_status == "open":
                 reversions.append(entry)
             else:
                 resolutions.append(entry)
-        elif event["at"] < low and low <= event["recorded_at"] < end:
+        elif event.at < low and low <= event.recorded_at < end:
             backfilled.append(entry)
-    content: dict[str, Any] = {
+    content: JSON = {
         "date": day.isoformat(),
         "window": {"from": start, "to": end},
         "generated_at": end,
         "resolutions": resolutions,
         "reversions": reversions,
         "baselines": baselines,
-        "records": progress.records(db, kinds, start, end),
-        "upcoming": progress.upcoming(db, kinds, end, as_of_end),
-        "awaiting_judgment": [*_awaiting(as_of_end, end),
-                              *progress.revised_after_resolution(db, kinds, end, as_of_end)],
-        "reports": _reports(db, low, end),
+        "records": sections.records(db, kinds, start, end),
+        "upcoming": sections.upcoming(db, kinds, end, then),
+        "awaiting_judgment": [*_awaiting(then, end),
+                              *sections.revised_after_resolution(db, kinds, end, then)],
+        "reports": [dataclasses.asdict(r) for r in polls.reports(db, low, end)],
         "backfilled": backfilled,
         "sources": _sources(db, settings, low, end),
-        "charts": progress.series(db, kinds, end, as_of_end),
+        "charts": sections.series(db, kinds, end, then),
     }
     content["summary"] = summary(content)
     return content
 
 
-def _as_of(records: dict[str, dict[str, Any]], events: list[dict[str, Any]],
-           end: str) -> list[dict[str, Any]]:
+def as_of(predictions: dict[str, Prediction], events: list[Event],
+          end: str) -> list[Prediction]:
     """Every prediction with its lifecycle as it stood at ``end``, rebuilt from the events,
     so that a date renders the same whatever happened since."""
-    state = {pid: {**record, "status": "open", "outcome": None, "deciding": None,
-                   "threshold": record["threshold"] if record["baseline"] is None else None}
-             for pid, record in records.items()}
+    then = {pid: dataclasses.replace(
+        p, status="open", outcome=None, deciding=None,
+        threshold=p.threshold if p.baseline is None else None)
+        for pid, p in predictions.items()}
     for event in events:
-        if event["at"] >= end:
+        if event.at >= end:
             continue
-        record = state[event["prediction_id"]]
-        if event["kind"] == "baseline":
-            record["threshold"] = records[event["prediction_id"]]["threshold"]
-        elif event["kind"] == "status":
-            record["status"], record["outcome"] = event["to_status"], event["outcome"]
-            record["deciding"] = records[event["prediction_id"]]["deciding"] if \
-                event["to_status"] == records[event["prediction_id"]]["status"] else None
-    return list(state.values())
+        now, p = predictions[event.prediction_id], then[event.prediction_id]
+        if event.kind == "baseline":
+            p.threshold = now.threshold
+        elif event.to_status is not None:
+            p.status, p.outcome = event.to_status, event.outcome
+            p.deciding = now.deciding if event.to_status == now.status else None
+    return list(then.values())
 
 
-def _entry(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    row = deciding_row(event["evidence"])
-    entry = {
-        "id": record["id"], "claim": record["claim"], "title": record["title"],
-        "status": event["to_status"] or record["status"], "from": event["from_status"],
-        "outcome": event["outcome"], "at": event["at"], "reason": event["reason"],
-        "by": event["by"], "evidence": row,
+def _entry(event: Event, p: Prediction) -> JSON:
+    row = deciding_row(event.evidence)
+    entry: JSON = {
+        "id": p.id, "claim": p.claim, "title": p.title,
+        "status": event.to_status or p.status, "from": event.from_status,
+        "outcome": event.outcome, "at": event.at, "reason": event.reason,
+        "by": event.by, "evidence": row.to_json() if row else None,
     }
-    bet = record["bet"]
-    if bet and event["to_status"] in ("resolved", "annulled"):
-        entry["settlement"] = settlement(bet, event["to_status"], event["outcome"])
+    if p.bet and event.to_status in ("resolved", "annulled"):
+        settled = p.bet.settle(event.to_status, event.outcome)
+        entry["settlement"] = settled.to_json() if settled else None
     return entry
 
 
-def _reports(db: Database, start: str, end: str) -> list[dict[str, Any]]:
-    return [
-        {"source": source, "title": title, "link": link, "published": published,
-         "first_seen": first_seen}
-        for source, title, link, published, first_seen in db.execute(
-            "SELECT source, title, link, published, first_seen FROM reports WHERE baseline = 0"
-            " AND first_seen >= ? AND first_seen < ? ORDER BY first_seen, id", [start, end])
-    ]
-
-
-def _awaiting(records: list[dict[str, Any]], end: str) -> list[dict[str, Any]]:
-    waiting = []
-    for record in records:
-        if record["claim"] == "manual" and record["status"] == "open" and record["deadline"]:
-            after = (dt.date.fromisoformat(record["deadline"]) + dt.timedelta(days=1)).isoformat()
+def _awaiting(predictions: list[Prediction], end: str) -> list[JSON]:
+    waiting: list[JSON] = []
+    for p in predictions:
+        if p.manual and p.status == "open" and p.deadline:
+            after = (dt.date.fromisoformat(p.deadline) + dt.timedelta(days=1)).isoformat()
             if after <= end:
-                waiting.append({"id": record["id"], "title": record["title"],
-                                "reason": f"manual claim past its deadline {record['deadline']}",
-                                "criteria": record["criteria"]})
+                waiting.append({"id": p.id, "title": p.title,
+                                "reason": f"manual claim past its deadline {p.deadline}",
+                                "criteria": p.criteria})
     return waiting
 
 
-def _sources(db: Database, settings: Settings, start: str, end: str) -> list[dict[str, Any]]:
-    result = []
+def _sources(db: Database, settings: Settings, start: str, end: str) -> list[JSON]:
+    result: list[JSON] = []
     for source in settings.resolved_sources().values():
         if not source.enabled:
             continue
-        rows = db.execute(
-            "SELECT status, count(*), max(at) FROM fetches WHERE source = ? AND at >= ?"
-            " AND at < ? GROUP BY status", [source.name, start, end]).fetchall()
-        counts = {status: (count, last) for status, count, last in rows}
-        failed = counts.get("failed", (0, None))[0]
-        errors = [e for (e,) in db.execute(
-            "SELECT DISTINCT error FROM fetches WHERE source = ? AND status = 'failed'"
-            " AND at >= ? AND at < ? ORDER BY error", [source.name, start, end])]
-        rejected, suspicious = [], {}
-        for items, flags in db.execute(
-            "SELECT rejected, suspicious FROM fetches WHERE source = ? AND at >= ? AND at < ?"
-            " AND (rejected IS NOT NULL OR suspicious IS NOT NULL) ORDER BY at, id",
-            [source.name, start, end]):
-            rejected.extend(json.loads(items or "[]"))
-            for flag in json.loads(flags or "[]"):
-                suspicious[flag["benchmark"]] = flag["reason"]
+        health = polls.span(db, source.name, start, end)
         result.append({
-            "name": source.name,
-            "polls": sum(c for c, _ in counts.values()),
-            "failed": failed,
-            "errors": errors,
-            "rejected": rejected,
-            "suspicious": [{"benchmark": b, "reason": r} for b, r in sorted(suspicious.items())],
+            "name": source.name, "polls": health.polls, "failed": health.failed,
+            "errors": health.errors, "rejected": health.rejected,
+            "suspicious": [{"benchmark": b, "reason": r}
+                           for b, r in sorted(health.suspicious.items())],
         })
     result.extend(predictions_file_problems(db, end))
     return result
 
 
-def predictions_file_problems(db: Database, end: str) -> list[dict[str, Any]]:
+def predictions_file_problems(db: Database, end: str) -> list[JSON]:
     """Predictions files that were being skipped at ``end``, shown with source health."""
-    problems = []
-    for path, at, error in db.execute(
-        "SELECT path, at, error FROM predictions_file_checks c WHERE id = (SELECT max(id)"
-        " FROM predictions_file_checks WHERE path = c.path AND at < ?) ORDER BY path", [end]):
-        if error:
-            problems.append({"name": f"predictions file {path}", "polls": 0, "failed": 1,
-                             "errors": [f"skipped since {at}: {error}"], "rejected": [],
-                             "suspicious": []})
-    return problems
+    return [{"name": f"predictions file {problem.path}", "polls": 0, "failed": 1,
+             "errors": [f"skipped since {problem.since}: {problem.error}"], "rejected": [],
+             "suspicious": []} for problem in files.problems(db, end)]
 
 
 def digest_dir(settings: Settings) -> Path:
     return settings.state_dir / "digests"
 
 
-def write_files(settings: Settings, content: dict[str, Any]) -> list[Path]:
+def write_files(settings: Settings, content: JSON) -> list[Path]:
     """The digest's Markdown, HTML and JSON, then the Atom feed with an entry per date."""
     folder = digest_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
@@ -233,7 +199,7 @@ def write_feed(settings: Settings) -> Path:
     return feed
 
 
-def summary(content: dict[str, Any]) -> str:
+def summary(content: JSON) -> str:
     """One line for a digest: what changed, or that nothing did."""
     parts = []
     for name, one, many in (("resolutions", "resolution", "resolutions"),
@@ -247,22 +213,15 @@ def summary(content: dict[str, Any]) -> str:
     return ", ".join(parts) if parts else "A quiet day: no prediction changed."
 
 
-def written_dates(db: Database) -> list[str]:
-    return [d for (d,) in db.execute("SELECT date FROM digests ORDER BY date")]
-
-
 def write_once(db: Database, settings: Settings, day: dt.date) -> bool:
     """Write the digest of ``day`` unless it was written already; True when written now."""
     content = build(db, settings, day)
     with write(db):
-        if db.execute("SELECT 1 FROM digests WHERE date = ?", [content["date"]]).fetchone():
+        if digests.is_written(db, content["date"]):
             return False
         write_files(settings, content)
-        db.execute(
-            "INSERT INTO digests (date, window_from, window_to, written_at) VALUES (?, ?, ?, ?)",
-            [content["date"], content["window"]["from"] or "", content["window"]["to"],
-             clock.now()],
-        )
+        digests.mark_written(db, content["date"], window_from=content["window"]["from"],
+                             window_to=content["window"]["to"], at=clock.now())
     return True
 
 
@@ -272,7 +231,7 @@ def due_dates(db: Database, settings: Settings, *, now: dt.datetime,
     ``catch_up``) the days missed since the last written digest, at most catch_up_days."""
     zone = ZoneInfo(settings.timezone)
     local_today = now.astimezone(zone).date()
-    written = set(written_dates(db))
+    written = set(digests.written_dates(db))
     if catch_up and not written:
         candidates = [local_today]  # a first start writes no past digests
     elif catch_up:

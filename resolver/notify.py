@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from resolver import clock, log
 from resolver.render import markdown_text
 from resolver.settings import Settings
-from state.db import write
+from state import alerts, digests
 
 
 def send(urls: list[str], *, title: str, body: str) -> bool:
@@ -36,13 +36,10 @@ def pending_digests(db: Database, settings: Settings) -> int:
     if not settings.notify:
         # Nothing to send to: mark them done, so that a URL added later does not receive the
         # whole archive.
-        with write(db):
-            db.execute("UPDATE digests SET notified_at = ? WHERE notified_at IS NULL",
-                       [clock.now()])
+        digests.mark_notified(db, at=clock.now())
         return 0
     sent = 0
-    for (date,) in db.execute(
-            "SELECT date FROM digests WHERE notified_at IS NULL ORDER BY date").fetchall():
+    for date in digests.unnotified(db):
         path = digest_dir(settings) / f"{date}.md"
         body = path.read_text(encoding="utf-8") if path.exists() else f"digest {date}"
         if settings.public_url:
@@ -50,8 +47,7 @@ def pending_digests(db: Database, settings: Settings) -> int:
         if not send(settings.notify, title=f"resolver digest {date}", body=body):
             log.event("notify", level=logging.WARNING, digest=date, error="not delivered")
             break
-        with write(db):
-            db.execute("UPDATE digests SET notified_at = ? WHERE date = ?", [clock.now(), date])
+        digests.mark_notified(db, at=clock.now(), date=date)
         log.event("notify", digest=date)
         sent += 1
     return sent
@@ -68,8 +64,7 @@ def health_changes(db: Database, settings: Settings) -> list[dict[str, Any]]:
         if not item["enabled"] or (item["last_success"] is None and not item["last_failure"]):
             continue
         state, message = _health(item)
-        known = db.execute("SELECT state, notified_at FROM source_alerts WHERE source = ?",
-                           [item["name"]]).fetchone()
+        known = alerts.last(db, item["name"])
         if known is not None and known[0] == state and known[1] is not None:
             continue
         if known is None and state == "ok":
@@ -97,12 +92,4 @@ def _health(item: dict[str, Any]) -> tuple[str, str]:
 
 
 def _remember(db: Database, source: str, state: str, message: str, *, notified: bool) -> None:
-    now = clock.now()
-    with write(db):
-        db.execute(
-            "INSERT INTO source_alerts (source, state, message, changed_at, notified_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET state = excluded.state,"
-            " message = excluded.message, changed_at = CASE WHEN source_alerts.state ="
-            " excluded.state THEN source_alerts.changed_at ELSE excluded.changed_at END,"
-            " notified_at = excluded.notified_at",
-            [source, state, message, now, now if notified else None])
+    alerts.remember(db, source, state, message, at=clock.now(), notified=notified)

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 import sources as source_kinds
 from resolver import clock, log
 from resolver.errors import ResolverError
-from resolver.evaluate import Change, Scope, evaluate
+from resolver.lifecycle import Change, Scope, evaluate
 from resolver.settings import Settings, Source
 from sources.base import PayloadError, Snapshot
 from sources.fetch import Fetched, Fetcher, FetchError
@@ -51,12 +51,12 @@ def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher |
     """Poll ``source`` now (or ingest ``from_file`` as a poll made ``at``) and evaluate."""
     # Parsing a large payload allocates hundreds of thousands of acyclic objects; left on, the
     # cycle collector would walk everything the process holds several times per poll.
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         return _poll(db, settings, source, fetcher=fetcher, at=at, from_file=from_file)
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
@@ -162,9 +162,8 @@ def _record(db: Database, settings: Settings, source: Source, when: str, info: F
     changes: list[Change] = []
     if result.ok:
         scope = Scope.after_poll(source.name, changed=result.status == "ok")
-        changes = evaluate(db, at=when, recorded_at=info.recorded_at,
-                           sources=settings.source_kinds(), retired=_retired(settings),
-                           scope=scope)
+        changes = evaluate(db, at=when, recorded_at=info.recorded_at, sources=settings.kinds,
+                           retired=settings.retired, scope=scope)
     if packing is not None and sha is not None and result.status == "ok":
         payloads.store(db, packing, digest=sha, at=when)
     return result, changes
@@ -188,26 +187,6 @@ def undate_future(snapshot: Snapshot, when: str) -> list[dict[str, str]]:
 def _describe(problem: BaseException) -> str:
     text = " ".join(str(problem).split())[:300]
     return f"{type(problem).__name__}: {text}" if text else type(problem).__name__
-
-
-def _retired(settings: Settings) -> set[str]:
-    return {name for name, source in settings.resolved_sources().items() if source.retired}
-
-
-def run_evaluation(db: Database, settings: Settings, *, at: str | None = None) -> list[Change]:
-    from state.predictions import latest_event_at
-
-    when = at or clock.now()
-    with write(db):
-        latest = latest_event_at(db)
-        if latest is not None and when < latest:
-            raise ResolverError(f"the latest event is at {latest}; cannot evaluate at {when}, "
-                                "which is earlier")
-        changes = evaluate(db, at=when, recorded_at=clock.now(), sources=settings.source_kinds(),
-                           retired=_retired(settings))
-    for change in changes:
-        log_change(change)
-    return changes
 
 
 def _log(result: PollResult, changes: list[Change], started: float) -> None:

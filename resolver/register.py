@@ -6,32 +6,43 @@ author, quote and url may be updated by registering the same prediction again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
 from resolver import claims, clock
+from resolver.claims import SourceKinds
 from resolver.errors import ClaimError, RegistrationError
-from resolver.evaluate import due
+from resolver.lifecycle import due
 from resolver.settings import Settings
 from state import predictions as store
 from state.db import write
+from state.records import MANUAL, Bet, Prediction
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _WEB_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# What a person may not change by registering again (DESIGN section 4); title, quote and url
+# may change. Timing values are kept as captured (defaults may have changed since).
+IMMUTABLE = ("probability", "author", "bet", "deadline", "criteria")
 _FIELDS = {"id", "claim", "title", "author", "quote", "url", "probability", "late_days",
            "confirm_hours", "confirm_polls", "bet", "deadline", "criteria"}
 
 
-def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> dict[str, Any]:
-    """A prediction record from one entry (a ``[[prediction]]`` table or the CLI options)."""
+class Registration(NamedTuple):
+    prediction: Prediction
+    where: str  # "FILE:LINE" for an entry of a predictions file, else ""
+
+
+def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> Prediction:
+    """A prediction from one entry (a ``[[prediction]]`` table or the CLI options), checked."""
     prefix = f"{where}: " if where else ""
     unknown = sorted(set(entry) - _FIELDS)
     if unknown:
@@ -44,20 +55,25 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> d
     prefix = f"{where}: {prediction_id}: " if where else f"{prediction_id}: "
     raw = entry.get("claim")
     if not isinstance(raw, str) or not raw.strip():
-        raise RegistrationError(f"{prefix}'claim' is required (a claim, or \"manual\")")
-    record: dict[str, Any] = {"id": prediction_id, "raw": raw.strip()}
+        raise RegistrationError(f"{prefix}'claim' is required (a claim, or \"{MANUAL}\")")
+    text: dict[str, str | None] = {}
     for name in ("title", "author", "quote", "url", "criteria"):
         value = entry.get(name)
         if value is not None and not isinstance(value, str):
             raise RegistrationError(f"{prefix}'{name}' must be a string")
-        record[name] = value
-    if record["url"] is not None and not _WEB_LINK.match(record["url"]):
+        text[name] = value
+    url = text["url"]
+    if url is not None and not _WEB_LINK.match(url):
         raise RegistrationError(f"{prefix}'url' must be an http: or https: link "
-                                f"(got {record['url'][:80]!r})")
-    record["probability"] = _probability(entry.get("probability"), prefix)
-    record["bet"] = _bet(entry.get("bet"), prefix)
-    if raw.strip() == "manual":
-        return _manual(record, entry, prefix)
+                                f"(got {url[:80]!r})")
+    prediction = Prediction(
+        id=prediction_id, claim=MANUAL, raw=raw.strip(), source=None, benchmark=None,
+        late_days=None, confirm_hours=None, confirm_polls=None, deadline=None,
+        criteria=text["criteria"], probability=_probability(entry.get("probability"), prefix),
+        bet=_bet(entry.get("bet"), prefix), title=text["title"], author=text["author"], url=url,
+        quote=text["quote"], registered_at="")
+    if prediction.raw == MANUAL:
+        return _manual(prediction, entry, prefix)
     if entry.get("deadline") is not None:
         raise RegistrationError(f"{prefix}'deadline' is only for manual claims; a claim's "
                                 "window gives its deadline")
@@ -66,18 +82,17 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> d
     except ClaimError as error:
         raise RegistrationError(f"{prefix}{error}") from None
     source = settings.resolved_sources()[claim.source]
-    late_days = _timing(entry, "late_days", source.late_days, prefix, int)
-    record.update(
-        claim=claim.normalized, source=claim.source, benchmark=claim.benchmark,
+    late_days = _timing(entry, "late_days", source.late_days, prefix)
+    return dataclasses.replace(
+        prediction, claim=claim.normalized, source=claim.source, benchmark=claim.benchmark,
         late_days=late_days, due=due(claim, late_days), op=claim.op,
         threshold=claim.threshold, partition=claim.partition,
-        confirm_hours=_timing(entry, "confirm_hours", source.confirm_hours, prefix, float),
-        confirm_polls=_timing(entry, "confirm_polls", source.confirm_polls, prefix, int),
+        confirm_hours=float(_timing(entry, "confirm_hours", source.confirm_hours, prefix)),
+        confirm_polls=_timing(entry, "confirm_polls", source.confirm_polls, prefix),
     )
-    return record
 
 
-def _manual(record: dict[str, Any], entry: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+def _manual(prediction: Prediction, entry: Mapping[str, Any], prefix: str) -> Prediction:
     deadline = entry.get("deadline")
     text = deadline.isoformat() if isinstance(deadline, dt.date) else deadline
     period = claims.parse_period(str(text)) if text is not None else None
@@ -85,26 +100,25 @@ def _manual(record: dict[str, Any], entry: Mapping[str, Any], prefix: str) -> di
         problem = claims.date_problem(str(text)) if text is not None else "no date given"
         raise RegistrationError(f"{prefix}a manual claim needs 'deadline' (YYYY-MM-DD, YYYY-MM, "
                                 f"YYYY-Qn, YYYY-H1/H2 or YYYY): {problem}")
-    if not record.get("criteria"):
+    if not prediction.criteria:
         raise RegistrationError(f"{prefix}a manual claim needs 'criteria': what a person checks")
-    record.update(claim="manual", raw="manual", deadline=period.last_day.isoformat())
-    return record
+    return dataclasses.replace(prediction, deadline=period.last_day.isoformat())
 
 
 # The largest value of each timing setting: ten years (DESIGN section 4).
 TIMING_LIMITS = {"late_days": 3653, "confirm_hours": 87660, "confirm_polls": 10_000}
 
 
-def _timing(entry: Mapping[str, Any], name: str, default: Any, prefix: str, kind: type) -> Any:
+def _timing(entry: Mapping[str, Any], name: str, default: float, prefix: str) -> int:
     value = entry.get(name)
     if value is None:
-        return default
+        return int(default)
     limit = TIMING_LIMITS[name]
     if (isinstance(value, bool) or not isinstance(value, int | float)
             or not math.isfinite(value) or value != int(value) or not 0 <= value <= limit):
         raise RegistrationError(f"{prefix}'{name}' must be a whole number from 0 to {limit:,}"
                                 f" (got {value!r})")
-    return kind(value)
+    return int(value)
 
 
 def _probability(value: Any, prefix: str) -> float | None:
@@ -117,69 +131,70 @@ def _probability(value: Any, prefix: str) -> float | None:
     return float(value)
 
 
-def _bet(value: Any, prefix: str) -> dict[str, Any] | None:
+def _bet(value: Any, prefix: str) -> Bet | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise RegistrationError(f"{prefix}'bet' must be a table with yes, no and stake")
-    bet: dict[str, Any] = {}
+    parts: dict[str, str] = {}
     for name in ("yes", "no", "stake"):
         if not isinstance(value.get(name), str) or not value[name].strip():
             raise RegistrationError(f"{prefix}bet.{name} is required (a string)")
-        bet[name] = value[name].strip()
+        parts[name] = value[name].strip()
     extra = set(value) - {"yes", "no", "stake", "if_annulled"}
     if extra:
         raise RegistrationError(f"{prefix}bet has unknown field {sorted(extra)[0]!r}")
+    bet = Bet(parts["yes"], parts["no"], parts["stake"])
     annulled = value.get("if_annulled")
-    if annulled is not None:
-        if not isinstance(annulled, Mapping) or not all(
-            isinstance(annulled.get(k), str) for k in ("payer", "stake")
-        ):
-            raise RegistrationError(f"{prefix}bet.if_annulled needs payer and stake (strings)")
-        if annulled["payer"] not in (bet["yes"], bet["no"]):
-            raise RegistrationError(f"{prefix}bet.if_annulled.payer must be {bet['yes']!r} or "
-                                    f"{bet['no']!r}")
-        bet["if_annulled"] = {"payer": annulled["payer"], "stake": annulled["stake"]}
-    return bet
+    if annulled is None:
+        return bet
+    if not isinstance(annulled, Mapping) or not all(
+        isinstance(annulled.get(k), str) for k in ("payer", "stake")
+    ):
+        raise RegistrationError(f"{prefix}bet.if_annulled needs payer and stake (strings)")
+    if annulled["payer"] not in (bet.yes, bet.no):
+        raise RegistrationError(f"{prefix}bet.if_annulled.payer must be {bet.yes!r} or "
+                                f"{bet.no!r}")
+    return dataclasses.replace(bet, annulled_payer=annulled["payer"],
+                               annulled_stake=annulled["stake"])
 
 
-def save(db: Database, records: list[dict[str, Any]], *,
-         sources: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """Register records in one transaction: (added, unchanged or updated). The same id with
-    another claim refuses the whole batch. With ``sources`` (name -> kind), relative claims
-    whose baseline data is already stored freeze it now."""
+def save(db: Database, registrations: list[Registration], *,
+         sources: SourceKinds | None = None) -> tuple[int, int]:
+    """Register in one transaction: (added, unchanged or updated). The same id with another
+    claim refuses the whole batch. With ``sources``, relative claims whose baseline data is
+    already stored freeze it now."""
     added = kept = 0
     registered_at = clock.now()
     new: list[str] = []
     with write(db):
-        for record in records:
-            where = record.get("where", "")
-            current = store.get(db, record["id"])
+        for prediction, where in registrations:
+            at = f"{where}: " if where else ""
+            current = store.get(db, prediction.id)
             if current is None:
-                store.insert(db, {**record, "registered_at": registered_at})
+                store.insert(db, dataclasses.replace(prediction, registered_at=registered_at))
                 added += 1
-                new.append(record["id"])
+                new.append(prediction.id)
                 continue
-            if record["raw"] != current["raw"] and record["claim"] != current["claim"]:
+            if prediction.raw != current.raw and prediction.claim != current.claim:
                 raise RegistrationError(
-                    f"{where + ': ' if where else ''}{record['id']}: already registered with "
-                    f"claim {current['claim']!r}; a registered claim never changes (use a new "
-                    "id, or annul the old prediction)")
-            for name in ("probability", "bet", "deadline", "criteria"):
-                if record.get(name) != current.get(name):
+                    f"{at}{prediction.id}: already registered with claim {current.claim!r}; a "
+                    "registered claim never changes (use a new id, or annul the old "
+                    "prediction)")
+            for name in IMMUTABLE:
+                if getattr(prediction, name) != getattr(current, name):
                     raise RegistrationError(
-                        f"{where + ': ' if where else ''}{record['id']}: '{name}' cannot change "
-                        "once registered")
-            store.update_metadata(db, record["id"], record)
+                        f"{at}{prediction.id}: '{name}' cannot change once registered")
+            store.update_metadata(db, prediction)
             kept += 1
         if new and sources is not None:
-            from resolver.evaluate import freeze_baselines
+            from resolver.lifecycle import freeze_baselines
 
             freeze_baselines(db, new, recorded_at=registered_at, sources=sources)
     return added, kept
 
 
-def read_file(settings: Settings, path: Path) -> list[dict[str, Any]]:
+def read_file(settings: Settings, path: Path) -> list[Registration]:
     """Every prediction of a TOML file, checked; raises on the first problem, naming the file,
     the prediction and its line."""
     try:
@@ -208,7 +223,7 @@ def read_file(settings: Settings, path: Path) -> list[dict[str, Any]]:
     if not isinstance(entries, list) or not entries:
         raise RegistrationError(f"{path}: no [[prediction]] tables found")
     lines = _id_lines(text)
-    records: list[dict[str, Any]] = []
+    registrations: list[Registration] = []
     seen: set[str] = set()
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
@@ -216,13 +231,12 @@ def read_file(settings: Settings, path: Path) -> list[dict[str, Any]]:
                                     "are [[prediction]] tables")
         line = lines.get(str(entry.get("id")), None)
         where = f"{path}:{line}" if line else f"{path} (prediction {number})"
-        record = build(settings, entry, where=where)
-        record["where"] = where
-        if record["id"] in seen:
-            raise RegistrationError(f"{where}: {record['id']}: the id is used twice in the file")
-        seen.add(record["id"])
-        records.append(record)
-    return records
+        prediction = build(settings, entry, where=where)
+        if prediction.id in seen:
+            raise RegistrationError(f"{where}: {prediction.id}: the id is used twice in the file")
+        seen.add(prediction.id)
+        registrations.append(Registration(prediction, where))
+    return registrations
 
 
 def _id_lines(text: str) -> dict[str, int]:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 import sources as source_kinds
 from resolver import __version__
+from resolver.claims import SourceKinds
 from resolver.errors import ConfigError
 
 ENV_PREFIX = "RESOLVER_"
@@ -197,6 +198,15 @@ class Settings(BaseSettings):
 
     def source_kinds(self) -> dict[str, str]:
         return {name: source.kind for name, source in self._sources.items()}
+
+    @functools.cached_property
+    def retired(self) -> frozenset[str]:
+        return frozenset(name for name, source in self._sources.items() if source.retired)
+
+    @functools.cached_property
+    def kinds(self) -> SourceKinds:
+        """(source, kind) for every configured source: what the claim language reads."""
+        return tuple(sorted(self.source_kinds().items()))
 
 
 def _first(*values: Any) -> Any:

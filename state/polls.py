@@ -69,6 +69,96 @@ def last_success(db: Database, source: str) -> dict[str, Any] | None:
     return dict(zip(("id", "at", "sha256", "etag", "last_modified", "url"), row, strict=True))
 
 
+@dataclass(frozen=True)
+class Suspicion:
+    benchmark: str
+    reason: str
+    since: str | None
+    polls: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"benchmark": self.benchmark, "reason": self.reason, "since": self.since,
+                "polls": self.polls}
+
+
+@dataclass(frozen=True)
+class Health:
+    """A source's health as its polls tell it (``resolver sources``, alerts)."""
+
+    last_success: str | None
+    rows: int | None
+    last_failure: str | None
+    last_error: str | None
+    failing_since: str | None  # the first failure since the last success, while failing
+    suspicious: tuple[Suspicion, ...]
+
+
+def health(db: Database, source: str) -> Health:
+    last_ok = db.execute(
+        "SELECT at, rows FROM fetches WHERE source = ? AND status != 'failed'"
+        " ORDER BY at DESC, id DESC LIMIT 1", [source]).fetchone()
+    last_fail = db.execute(
+        "SELECT at, error FROM fetches WHERE source = ? AND status = 'failed'"
+        " ORDER BY at DESC, id DESC LIMIT 1", [source]).fetchone()
+    failing_since = None
+    if last_fail and (not last_ok or last_fail[0] > last_ok[0]):
+        failing_since = db.execute(
+            "SELECT min(at) FROM fetches WHERE source = ? AND status = 'failed' AND at > ?",
+            [source, last_ok[0] if last_ok else ""]).fetchone()[0]
+    suspicious = tuple(Suspicion(*row) for row in db.execute(
+        "SELECT benchmark, suspicious_reason, suspicious_since, suspicious_polls"
+        " FROM benchmark_health WHERE source = ? AND suspicious_polls > 0", [source]))
+    return Health(last_ok[0] if last_ok else None, last_ok[1] if last_ok else None,
+                  last_fail[0] if last_fail else None, last_fail[1] if last_fail else None,
+                  failing_since, suspicious)
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a source's polls in [start, end) said: for the digest's source health."""
+
+    polls: int
+    failed: int
+    errors: list[str]
+    rejected: list[dict[str, str]]
+    suspicious: dict[str, str]  # benchmark -> reason, the latest in the span
+
+
+def span(db: Database, source: str, start: str, end: str) -> Span:
+    counts = dict(db.execute(
+        "SELECT status, count(*) FROM fetches WHERE source = ? AND at >= ? AND at < ?"
+        " GROUP BY status", [source, start, end]).fetchall())
+    errors = [e for (e,) in db.execute(
+        "SELECT DISTINCT error FROM fetches WHERE source = ? AND status = 'failed'"
+        " AND at >= ? AND at < ? ORDER BY error", [source, start, end])]
+    rejected: list[dict[str, str]] = []
+    suspicious: dict[str, str] = {}
+    for items, flags in db.execute(
+        "SELECT rejected, suspicious FROM fetches WHERE source = ? AND at >= ? AND at < ?"
+        " AND (rejected IS NOT NULL OR suspicious IS NOT NULL) ORDER BY at, id",
+            [source, start, end]):
+        rejected.extend(json.loads(items or "[]"))
+        for flag in json.loads(flags or "[]"):
+            suspicious[flag["benchmark"]] = flag["reason"]
+    return Span(sum(counts.values()), counts.get("failed", 0), errors, rejected, suspicious)
+
+
+@dataclass(frozen=True)
+class Report:
+    source: str
+    title: str
+    link: str
+    published: str | None
+    first_seen: str
+
+
+def reports(db: Database, start: str, end: str) -> list[Report]:
+    """Reports first seen in [start, end), not counting a feed's baseline."""
+    return [Report(*row) for row in db.execute(
+        "SELECT source, title, link, published, first_seen FROM reports WHERE baseline = 0"
+        " AND first_seen >= ? AND first_seen < ? ORDER BY first_seen, id", [start, end])]
+
+
 def last_poll_at(db: Database, source: str) -> str | None:
     row = db.execute("SELECT max(at) FROM fetches WHERE source = ?", [source]).fetchone()
     return row[0] if row else None

@@ -7,22 +7,35 @@ kept in step with the events in the same transaction; they can be rebuilt from t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-IMMUTABLE = ("claim", "late_days", "confirm_hours", "confirm_polls", "probability", "bet",
-             "deadline", "criteria")
-METADATA = ("title", "author", "url", "quote")
+from state.records import (
+    MANUAL,
+    Baseline,
+    Bet,
+    Decision,
+    Event,
+    NewEvent,
+    Outcome,
+    Prediction,
+    Proof,
+    Status,
+    decision_from_json,
+    dumps,
+    loads,
+    proof_from_json,
+)
+
+METADATA = ("title", "url", "quote")  # what re-registering may update
 COLUMNS = (
     "id", "claim", "raw", "source", "benchmark", "late_days", "confirm_hours", "confirm_polls",
     "deadline", "criteria", "probability", "bet", "title", "author", "url", "quote",
     "registered_at", "status", "outcome", "status_at", "deciding", "baseline", "due", "op",
     "threshold", "partition",
 )
-_PENDING = ("id", "claim", "source", "status", "outcome", "status_at", "deciding", "baseline",
-            "late_days", "confirm_hours", "confirm_polls", "due")
+_SELECT = f"SELECT {', '.join(f'p.{name}' for name in COLUMNS)} FROM predictions p"
 
 
 class OutOfOrder(Exception):
@@ -32,34 +45,27 @@ class OutOfOrder(Exception):
         super().__init__(f"{prediction_id}: an event at {at} would precede its latest, {latest}")
 
 
-@dataclass
-class Event:
-    prediction_id: str
-    kind: str  # status | baseline | note
-    at: str
-    recorded_at: str
-    reason: str
-    from_status: str | None = None
-    to_status: str | None = None
-    outcome: str | None = None
-    evidence: dict[str, Any] | None = None
-    by: str | None = None
+def _prediction(row: tuple[Any, ...]) -> Prediction:
+    values = dict(zip(COLUMNS, row, strict=True))
+    bet, deciding, baseline = loads(values.pop("bet")), values.pop("deciding"), \
+        values.pop("baseline")
+    return Prediction(**values, bet=Bet.from_json(bet) if bet else None,
+                      deciding=decision_from_json(loads(deciding)),
+                      baseline=Baseline.from_json(b) if (b := loads(baseline)) else None)
 
 
-def get(db: Database, prediction_id: str) -> dict[str, Any] | None:
-    row = db.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM predictions WHERE id = ?", [prediction_id]
-    ).fetchone()
-    return _decode(row) if row else None
+def get(db: Database, prediction_id: str) -> Prediction | None:
+    row = db.execute(f"{_SELECT} WHERE p.id = ?", [prediction_id]).fetchone()
+    return _prediction(row) if row else None
 
 
-def all_(db: Database, *, status: str | None = None) -> list[dict[str, Any]]:
-    sql = f"SELECT {', '.join(COLUMNS)} FROM predictions"
+def all_(db: Database, *, status: Status | None = None) -> list[Prediction]:
+    sql = _SELECT
     params: list[Any] = []
     if status:
-        sql += " WHERE status = ?"
+        sql += " WHERE p.status = ?"
         params.append(status)
-    return [_decode(row) for row in db.execute(sql + " ORDER BY rowid", params)]
+    return [_prediction(row) for row in db.execute(sql + " ORDER BY p.rowid", params)]
 
 
 def open_partitions(db: Database, source: str) -> list[tuple[str, str]]:
@@ -71,7 +77,7 @@ def open_partitions(db: Database, source: str) -> list[tuple[str, str]]:
 
 
 def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, float] | None,
-            retired: set[str], at: str) -> list[dict[str, Any]]:
+            retired: set[str], at: str) -> list[Prediction]:
     """The open and provisional claims an evaluation must look at.
 
     With ``polled`` None: all of them. Otherwise: the provisional ones (their confirmation may
@@ -79,12 +85,12 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     baseline is not frozen, or whose partition's best value in ``bests`` crosses their
     threshold; no other open claim can move. Claims on retired sources are annulled. Each
     part is one indexed query, so the cost follows what can move, not what is registered."""
-    columns = ", ".join(f"p.{name}" for name in _PENDING) + ", p.rowid"
     # Time only moves forward, per prediction: one with an event later than ``at`` is not
     # evaluated as of ``at`` (a backdated poll of one source cannot move another's claims).
-    guard = ("p.claim != 'manual' AND NOT EXISTS (SELECT 1 FROM events e"
+    guard = (f"p.claim != '{MANUAL}' AND NOT EXISTS (SELECT 1 FROM events e"
              " WHERE e.prediction_id = p.id AND e.at > ?)")
-    base = f"SELECT {columns} FROM predictions p WHERE {guard} AND "
+    select = _SELECT.replace(" FROM", ", p.rowid FROM", 1)
+    base = f"{select} WHERE {guard} AND "
     if polled is None:
         queries: list[tuple[str, list[Any]]] = [
             (base + "p.status IN ('open', 'provisional')", [at])]
@@ -106,57 +112,46 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
                 # A claim crosses when its threshold is below the best value, or equal to it
                 # for >= and < claims.
                 queries.append((
-                    f"SELECT {columns} FROM best_now b CROSS JOIN predictions p"
-                    " ON p.source = ? AND p.status = 'open' AND p.partition = b.partition"
-                    f" AND p.threshold <= b.value WHERE {guard}"
-                    " AND (p.threshold < b.value OR p.op IN ('>=', '<'))", [source, at]))
+                    f"{select.replace(' FROM predictions p', ' FROM best_now b')}"
+                    " CROSS JOIN predictions p ON p.source = ? AND p.status = 'open'"
+                    " AND p.partition = b.partition AND p.threshold <= b.value"
+                    f" WHERE {guard} AND (p.threshold < b.value OR p.op IN ('>=', '<'))",
+                    [source, at]))
     found: dict[int, tuple[Any, ...]] = {}
     for sql, params in queries:
         for row in db.execute(sql, params):
             found[row[-1]] = row[:-1]
-    result = []
-    for rowid in sorted(found):  # in registration order, whichever query found it
-        record = dict(zip(_PENDING, found[rowid], strict=True))
-        for name in ("deciding", "baseline"):
-            if record[name] is not None:
-                record[name] = json.loads(record[name])
-        result.append(record)
-    return result
+    # In registration order, whichever query found it.
+    return [_prediction(found[rowid]) for rowid in sorted(found)]
 
 
-def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
-    record = dict(zip(COLUMNS, row, strict=True))
-    for name in ("bet", "deciding", "baseline"):
-        if record[name] is not None:
-            record[name] = json.loads(record[name])
-    return record
+def insert(db: Database, prediction: Prediction) -> None:
+    values = dict(zip(COLUMNS, (getattr(prediction, name) for name in COLUMNS), strict=True))
+    values["bet"] = dumps(prediction.bet.to_json()) if prediction.bet else None
+    values["deciding"] = dumps(prediction.deciding.to_json()) if prediction.deciding else None
+    values["baseline"] = dumps(prediction.baseline.to_json()) if prediction.baseline else None
+    db.execute(f"INSERT INTO predictions ({', '.join(COLUMNS)}) VALUES "
+               f"({', '.join('?' for _ in COLUMNS)})", list(values.values()))
 
 
-def insert(db: Database, record: dict[str, Any]) -> None:
-    values = dict(record)
-    if values.get("bet") is not None:
-        values["bet"] = json.dumps(values["bet"], sort_keys=True)
-    names = [name for name in COLUMNS if name in values]
-    db.execute(
-        f"INSERT INTO predictions ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-        [values[name] for name in names],
-    )
-
-
-def update_metadata(db: Database, prediction_id: str, metadata: dict[str, Any]) -> bool:
-    current = get(db, prediction_id)
+def update_metadata(db: Database, prediction: Prediction) -> bool:
+    """Update title, author, url and quote (the only fields that may change); True if any
+    did."""
+    current = get(db, prediction.id)
     assert current is not None
-    changed = {k: v for k, v in metadata.items() if k in METADATA and current[k] != v}
+    changed = {name: getattr(prediction, name) for name in METADATA
+               if getattr(current, name) != getattr(prediction, name)}
     if changed:
         db.execute(
             f"UPDATE predictions SET {', '.join(f'{k} = ?' for k in changed)} WHERE id = ?",
-            [*changed.values(), prediction_id],
+            [*changed.values(), prediction.id],
         )
     return bool(changed)
 
 
-def append(db: Database, event: Event, *, status: str | None = None, outcome: str | None = None,
-           deciding: dict[str, Any] | None = None, baseline: dict[str, Any] | None = None) -> int:
+def append(db: Database, event: NewEvent, *, status: Status | None = None,
+           outcome: Outcome | None = None, deciding: Decision | None = None,
+           baseline: Baseline | None = None) -> int:
     """Append one event and move the prediction's lifecycle columns with it, in one update
     that also numbers the event. An event earlier than the prediction's latest is refused:
     time only moves forward, per prediction (DESIGN section 4)."""
@@ -167,12 +162,13 @@ def append(db: Database, event: Event, *, status: str | None = None, outcome: st
     if event.kind == "status":
         sql = ("UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?,"
                " events = events + 1 WHERE id = ? RETURNING events")
-        params = [status, outcome, event.at, json.dumps(deciding) if deciding else None,
-                  event.prediction_id]
+        params: list[Any] = [status, outcome, event.at,
+                             json.dumps(deciding.to_json()) if deciding else None,
+                             event.prediction_id]
     elif baseline is not None:
         sql = ("UPDATE predictions SET baseline = ?, threshold = ?, events = events + 1"
                " WHERE id = ? RETURNING events")
-        params = [json.dumps(baseline), baseline["threshold"], event.prediction_id]
+        params = [json.dumps(baseline.to_json()), baseline.threshold, event.prediction_id]
     else:
         sql = "UPDATE predictions SET events = events + 1 WHERE id = ? RETURNING events"
         params = [event.prediction_id]
@@ -182,32 +178,34 @@ def append(db: Database, event: Event, *, status: str | None = None, outcome: st
         " recorded_at, reason, evidence, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [event.prediction_id, seq, event.kind, event.from_status, event.to_status, event.outcome,
          event.at, event.recorded_at, event.reason,
-         json.dumps(event.evidence, sort_keys=True) if event.evidence is not None else None,
-         event.by],
+         dumps(event.evidence.to_json()) if event.evidence is not None else None, event.by],
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 
 
-def events(db: Database, prediction_id: str | None = None) -> list[dict[str, Any]]:
-    sql = ("SELECT id, prediction_id, seq, kind, from_status, to_status, outcome, at, recorded_at,"
-           " reason, evidence, by FROM events")
-    params: list[Any] = []
+_EVENT = ("SELECT id, prediction_id, seq, kind, from_status, to_status, outcome, at,"
+          " recorded_at, reason, evidence, by FROM events")
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    (event_id, prediction_id, seq, kind, from_status, to_status, outcome, at, recorded_at,
+     reason, evidence, by) = row
+    return Event(event_id, prediction_id, seq, kind, from_status, to_status, outcome, at,
+                 recorded_at, reason, proof_from_json(loads(evidence)), by)
+
+
+def events(db: Database, prediction_id: str | None = None) -> list[Event]:
+    """The event log in append order (of one prediction, or all)."""
+    sql, params = _EVENT, []
     if prediction_id is not None:
         sql += " WHERE prediction_id = ?"
         params.append(prediction_id)
-    names = ("id", "prediction_id", "seq", "kind", "from_status", "to_status", "outcome", "at",
-             "recorded_at", "reason", "evidence", "by")
-    result = []
-    for row in db.execute(sql + " ORDER BY id", params):
-        record = dict(zip(names, row, strict=True))
-        record["evidence"] = json.loads(record["evidence"]) if record["evidence"] else None
-        result.append(record)
-    return result
+    return [_event(row) for row in db.execute(sql + " ORDER BY id", params)]
 
 
 def last_evidence(db: Database, prediction_id: str, *,
-                  to_status: str | None = None) -> dict[str, Any] | None:
+                  to_status: Status | None = None) -> Proof | None:
     """The evidence of a prediction's latest status event (optionally: its latest move to
     ``to_status``)."""
     sql = "SELECT evidence FROM events WHERE prediction_id = ? AND kind = 'status'"
@@ -216,7 +214,7 @@ def last_evidence(db: Database, prediction_id: str, *,
         sql += " AND to_status = ?"
         params.append(to_status)
     row = db.execute(sql + " ORDER BY seq DESC LIMIT 1", params).fetchone()
-    return json.loads(row[0]) if row and row[0] else None
+    return proof_from_json(loads(row[0])) if row else None
 
 
 def latest_event_at(db: Database) -> str | None:

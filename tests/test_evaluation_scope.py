@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from resolver import clock, evaluate, poller, register
+from resolver import clock, lifecycle, poller, register
 from resolver.settings import load
 from state.db import open_db
 from tests.conftest import SWE_BENCH_HISTORY
@@ -40,7 +40,8 @@ def random_claims(count: int, seed: int) -> list[dict[str, str]]:
 def replay(state: Path, swe_bench: Path, entries: list[dict[str, str]]) -> list[tuple[object, ...]]:
     settings = load()
     db = open_db(state)
-    records = [register.build(settings, {**e, "late_days": int(e["late_days"])}) for e in entries]
+    records = [register.Registration(register.build(
+        settings, {**e, "late_days": int(e["late_days"])}), "") for e in entries]
     register.save(db, records)
     source = settings.resolved_sources()["swe-bench"]
     for name, at in SWE_BENCH_HISTORY:
@@ -48,7 +49,8 @@ def replay(state: Path, swe_bench: Path, entries: list[dict[str, str]]) -> list[
         # the same payload again ten minutes later: an unchanged poll
         poller.poll(db, settings, source, from_file=swe_bench / name,
                     at=clock.add_hours(at, 1 / 6))
-    poller.run_evaluation(db, settings, at="2026-12-31T00:00:00Z")
+    lifecycle.evaluate_now(db, sources=settings.kinds, retired=settings.retired,
+                           at="2026-12-31T00:00:00Z")
     return db.execute("SELECT prediction_id, seq, kind, from_status, to_status, outcome, at,"
                       " reason, evidence FROM events ORDER BY prediction_id, seq").fetchall()
 
@@ -59,7 +61,7 @@ def test_scoped_evaluation_decides_like_full_evaluation(
 ) -> None:
     entries = random_claims(300, seed)
     scoped = replay(state_dir / "scoped", swe_bench, entries)
-    monkeypatch.setattr(evaluate.Scope, "after_poll",
+    monkeypatch.setattr(lifecycle.Scope, "after_poll",
                         classmethod(lambda cls, source, *, changed: cls.everything()))
     full = replay(state_dir / "full", swe_bench, entries)
     assert len(scoped) > 300  # the claims do move

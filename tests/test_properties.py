@@ -30,9 +30,9 @@ def test_adding_qualifying_rows_never_turns_yes_into_no(
         folder = Path(tmp)
         settings_ = load({"RESOLVER_STATE_DIR": str(folder / "state")})
         db = open_db(settings_.state_dir)
-        register.save(db, [register.build(settings_, {
+        register.save(db, [register.Registration(register.build(settings_, {
             "id": "p", "claim": f"swe-bench-verified >= {threshold}% by {deadline}",
-            "late_days": 0, "confirm_hours": 24})])
+            "late_days": 0, "confirm_hours": 24}), "")])
         source = settings_.resolved_sources()["swe-bench"]
         published: list[dict[str, object]] = []
         at = dt.datetime(2025, 1, 15, tzinfo=dt.UTC)

@@ -1,0 +1,35 @@
+"""The ``digests`` table: which dates were written, and which were notified."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from state.db import write
+
+
+def written_dates(db: Database) -> list[str]:
+    return [d for (d,) in db.execute("SELECT date FROM digests ORDER BY date")]
+
+
+def is_written(db: Database, date: str) -> bool:
+    return db.execute("SELECT 1 FROM digests WHERE date = ?", [date]).fetchone() is not None
+
+
+def mark_written(db: Database, date: str, *, window_from: str | None, window_to: str,
+                 at: str) -> None:
+    db.execute("INSERT INTO digests (date, window_from, window_to, written_at)"
+               " VALUES (?, ?, ?, ?)", [date, window_from or "", window_to, at])
+
+
+def unnotified(db: Database) -> list[str]:
+    return [d for (d,) in db.execute(
+        "SELECT date FROM digests WHERE notified_at IS NULL ORDER BY date").fetchall()]
+
+
+def mark_notified(db: Database, *, at: str, date: str | None = None) -> None:
+    """Mark ``date`` (or every written date not notified yet) as notified."""
+    with write(db):
+        if date is None:
+            db.execute("UPDATE digests SET notified_at = ? WHERE notified_at IS NULL", [at])
+        else:
+            db.execute("UPDATE digests SET notified_at = ? WHERE date = ?", [at, date])
