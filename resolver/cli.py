@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from resolver import __version__
-from resolver.errors import ResolverError
+from resolver.errors import NotFound, ResolverError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -350,7 +350,7 @@ def evidence(ctx: _Context, sha256: str, output: Path | None) -> None:
     try:
         full, body = payloads.load(ctx.db, sha256)
     except payloads.UnknownSnapshot as error:
-        raise ResolverError(str(error)) from None
+        raise NotFound(str(error)) from None
     if output is None:
         sys.stdout.buffer.write(body)
         return
@@ -362,10 +362,10 @@ def evidence(ctx: _Context, sha256: str, output: Path | None) -> None:
 @pass_context
 def health(ctx: _Context) -> None:
     """Exit 0 if the daemon's heartbeat is fresh (the container's HEALTHCHECK)."""
-    from resolver.daemon import heartbeat_age
+    from resolver import heartbeat
 
-    age = heartbeat_age(ctx.settings)
-    limit = 3 * ctx.settings.heartbeat_every
+    age = heartbeat.age(ctx.settings)
+    limit = heartbeat.limit(ctx.settings)
     if age is None:
         _fail("unhealthy: no heartbeat yet (is `resolver run` running?)")
     if age > limit:

@@ -9,46 +9,23 @@ transaction is rolled back otherwise), and the process exits 0 within 10 seconds
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import signal
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from resolver import clock, log, poller
+from resolver import clock, heartbeat, log, poller
 from resolver.errors import ResolverError
 from resolver.settings import Settings, Source
 from sources.fetch import Fetcher
 from state import files
 from state.db import open_db
 
-HEARTBEAT_FILE = "heartbeat.json"
 STOP_GRACE_SECONDS = 7.0
-
-
-def heartbeat_path(settings: Settings) -> Path:
-    return settings.state_dir / HEARTBEAT_FILE
-
-
-def heartbeat_age(settings: Settings) -> float | None:
-    try:
-        data = json.loads(heartbeat_path(settings).read_text(encoding="utf-8"))
-        beat = clock.parse_instant(data["at"])
-    except (OSError, ValueError, KeyError):
-        return None
-    return (dt.datetime.now(dt.UTC) - beat).total_seconds()
-
-
-def write_heartbeat(settings: Settings) -> None:
-    path = heartbeat_path(settings)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"at": clock.now(), "pid": os.getpid()}), encoding="utf-8")
-    tmp.replace(path)
 
 
 def import_prediction_files(db: Database, settings: Settings) -> list[tuple[str, str]]:
@@ -148,8 +125,8 @@ class Daemon:
             timezone=dt.UTC,
         )
         now = dt.datetime.now(dt.UTC)
-        write_heartbeat(settings)
-        scheduler.add_job(write_heartbeat, IntervalTrigger(seconds=settings.heartbeat_every),
+        heartbeat.write(settings)
+        scheduler.add_job(heartbeat.write, IntervalTrigger(seconds=settings.heartbeat_every),
                           args=[settings], executor="heartbeat", id="heartbeat")
         scheduler.add_job(self._start, next_run_time=now, id="start")
         for source in settings.resolved_sources().values():

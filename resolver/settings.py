@@ -6,6 +6,7 @@ the key and the problem.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import re
@@ -16,7 +17,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 import sources as source_kinds
 from resolver import __version__
@@ -122,7 +129,14 @@ class Settings(BaseSettings):
         env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The TOML file arrives as init arguments; the environment wins over it.
+        # The TOML file arrives as init arguments; the environment wins over it. ``load(env)``
+        # reads the environment it is given, not os.environ (never swapped: other threads
+        # read it).
+        environ = _ENVIRON.get()
+        if environ is not None and isinstance(env_settings, EnvSettingsSource):
+            env_settings.env_vars = parse_env_vars(environ, env_settings.case_sensitive,
+                                                   env_settings.env_ignore_empty,
+                                                   env_settings.env_parse_none_str)
         return env_settings, init_settings
 
     @field_validator("timezone")
@@ -234,15 +248,16 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+_ENVIRON: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "resolver_environ", default=None)
+
+
 def _with_env(environ: dict[str, str], data: dict[str, Any]) -> Settings:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environ)
+    token = _ENVIRON.set(environ)
     try:
         return Settings(**data)
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        _ENVIRON.reset(token)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

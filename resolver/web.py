@@ -103,10 +103,9 @@ class Page:
             return Response(200, _TYPES["json"],
                             json.dumps(self._predictions(), indent=2).encode())
         elif path == "/healthz":
-            from resolver.daemon import heartbeat_age
+            from resolver import heartbeat
 
-            age = heartbeat_age(self.settings)
-            fresh = age is not None and age <= 3 * self.settings.heartbeat_every
+            fresh = heartbeat.fresh(self.settings)
             return Response(200 if fresh else 503, _TYPES["text"],
                             b"ok\n" if fresh else b"stale\n")
         return Response(404, _TYPES["text"], b"not found\n")
