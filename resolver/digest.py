@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from resolver import clock, sections
 from resolver.errors import ResolverError
-from resolver.render import render
+from resolver.render import render, summary
 from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
 from state import digests, files, polls
@@ -197,20 +197,6 @@ def write_feed(settings: Settings) -> Path:
     feed = folder / "feed.atom"
     _replace(feed, render_atom(entries, base_url=base, updated=updated))
     return feed
-
-
-def summary(content: JSON) -> str:
-    """One line for a digest: what changed, or that nothing did."""
-    parts = []
-    for name, one, many in (("resolutions", "resolution", "resolutions"),
-                            ("reversions", "reversion", "reversions"),
-                            ("records", "new record", "new records"),
-                            ("reports", "new report", "new reports"),
-                            ("awaiting_judgment", "awaiting judgment", "awaiting judgment")):
-        count = len(content[name])
-        if count:
-            parts.append(f"{count} {one if count == 1 else many}")
-    return ", ".join(parts) if parts else "A quiet day: no prediction changed."
 
 
 def write_once(db: Database, settings: Settings, day: dt.date) -> bool:

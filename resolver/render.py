@@ -19,7 +19,8 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -88,6 +89,32 @@ def xml_text(text: str) -> str:
     return _XML_INVALID.sub("\ufffd", text)
 
 
+QUIET = "A quiet day: no prediction changed."
+
+
+def summary(content: Mapping[str, Any]) -> str:
+    """One line for a digest, counting what each count says ("2 became provisional, 1
+    resolved"), or that the day was quiet. The one definition of a quiet day (DESIGN 8): no
+    event at all (a frozen baseline or a backfilled event is news), no new record or report,
+    nothing awaiting judgment."""
+    parts = []
+    moved = Counter(entry["status"] for entry in content["resolutions"])
+    for status, words in (("provisional", "became provisional"), ("resolved", "resolved"),
+                          ("annulled", "annulled")):
+        if moved[status]:
+            parts.append(f"{moved[status]} {words}")
+    for name, one, many in (("reversions", "went back to open", "went back to open"),
+                            ("baselines", "baseline frozen", "baselines frozen"),
+                            ("backfilled", "backfilled event", "backfilled events"),
+                            ("records", "new record", "new records"),
+                            ("reports", "new report", "new reports"),
+                            ("awaiting_judgment", "awaiting judgment", "awaiting judgment")):
+        count = len(content[name])
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts) if parts else QUIET
+
+
 def render_markdown(content: dict[str, Any]) -> str:
     lines = [f"# resolver digest, {content['date']}", ""]
     span = content["window"]
@@ -96,11 +123,9 @@ def render_markdown(content: dict[str, Any]) -> str:
     sections = (("Resolutions", content["resolutions"]), ("Reversions", content["reversions"]),
                 ("Baselines frozen", content["baselines"]),
                 ("Backfilled", content["backfilled"]))
-    quiet = True
     for title, entries in sections:
         if not entries:
             continue
-        quiet = False
         lines += [f"## {title}", ""]
         for entry in entries:
             outcome = f" **{_md(entry['outcome'])}**" if entry["outcome"] else ""
@@ -118,7 +143,6 @@ def render_markdown(content: dict[str, Any]) -> str:
                              f"{_md(settlement['payee'])} {_md(settlement['stake'])}")
         lines.append("")
     if content["records"]:
-        quiet = False
         lines += ["## New state-of-the-art records", ""]
         for item in content["records"]:
             was = f", was {item['previous']:g}" if item["previous"] is not None else ""
@@ -132,7 +156,6 @@ def render_markdown(content: dict[str, Any]) -> str:
                          f"{_distance(item, _md)}")
         lines.append("")
     if content["reports"]:
-        quiet = False
         lines += ["## New reports", ""]
         for report in content["reports"]:
             link = web_link(report["link"])
@@ -141,7 +164,6 @@ def render_markdown(content: dict[str, Any]) -> str:
             lines.append(f"- {shown} ({_md(report['published'] or 'undated')})")
         lines.append("")
     if content["awaiting_judgment"]:
-        quiet = False
         lines += ["## Awaiting judgment", ""]
         for item in content["awaiting_judgment"]:
             lines.append(f"- {_code(item['id'])}: {_md(item['reason'])}")
@@ -162,8 +184,8 @@ def render_markdown(content: dict[str, Any]) -> str:
                 lines.append(f"- {_md(item['name'])}: rejected {_md(rejection['subject'])} "
                              f"({_md(rejection['key'])}): {_md(rejection['reason'])}")
         lines.append("")
-    if quiet:
-        lines += ["A quiet day: no prediction changed.", ""]
+    if summary(content) == QUIET:
+        lines += [QUIET, ""]
     return "\n".join(lines)
 
 

@@ -75,3 +75,25 @@ def test_catch_up_writes_missed_days_once(state_dir: Path, monkeypatch: object) 
     assert digest.write_once(db, settings, dt.date(2026, 3, 3)) is False
     early = dt.datetime(2026, 3, 10, 5, 0, tzinfo=dt.UTC)  # before 06:30
     assert dt.date(2026, 3, 10) not in digest.due_dates(db, settings, now=early, catch_up=True)
+
+
+def test_counts_say_what_they_count_and_a_baseline_alone_is_news(cli: Cli,
+                                                                 tmp_path: Path) -> None:
+    write = Payloads(tmp_path)
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id a")
+    cli("predict add 'swe-bench-verified >= 81% by 2025-12-31' --id b --confirm-hours 1")
+    cli("predict add 'swe-bench-verified >= 2.5x sota@2025-01 by 2025-12-31' --id rel")
+    cli("poll", "swe-bench", "--from-file", write(filler(5)), "--at", "2025-06-01T10:00Z")
+    only_baseline = json.loads(cli("digest --date 2025-06-02 --format json --stdout").output)
+    assert only_baseline["summary"] == "1 baseline frozen, 1 new record"
+    markdown = cli("digest --date 2025-06-02 --stdout").output
+    assert "## Baselines frozen" in markdown and "quiet" not in markdown
+    base = filler(5) + [row("20250601_x", 82.0, "2025-06-01")]
+    cli("poll", "swe-bench", "--from-file", write(base), "--at", "2025-06-02T10:00Z")
+    cli("poll", "swe-bench", "--from-file", write(base + filler(1, 41.0)),
+        "--at", "2025-06-02T12:00Z")
+    content = json.loads(cli("digest --date 2025-06-03 --format json --stdout").output)
+    assert content["summary"] == "2 became provisional, 1 resolved, 1 new record"
+    quiet = json.loads(cli("digest --date 2025-06-05 --format json --stdout").output)
+    assert quiet["summary"] == "A quiet day: no prediction changed."
+    assert "A quiet day: no prediction changed." in cli("digest --date 2025-06-05 --stdout").output

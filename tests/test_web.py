@@ -49,7 +49,7 @@ def test_atom_feed_is_valid_and_escapes(cli: Cli, tmp_path: Path, state_dir: Pat
     assert [e.title for e in feed.entries] == ["resolver digest 2025-06-04",
                                                "resolver digest 2025-06-03"]
     assert feed.entries[1].link.endswith("/digests/2025-06-03.html")
-    assert feed.entries[1].summary == "1 resolution, 1 new record"
+    assert feed.entries[1].summary == "1 became provisional, 1 new record"
     assert EVIL.encode() not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in feed.entries[1].content[0].value
 

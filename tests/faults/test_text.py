@@ -115,7 +115,7 @@ def test_written_files_and_the_atom_feed(cli: Cli, hostile: dict[str, Any],
     feed = ET.fromstring((folder / "feed.atom").read_bytes())  # well-formed XML 1.0
     atom = "{http://www.w3.org/2005/Atom}"
     [entry] = feed.findall(f"{atom}entry")
-    assert entry.findtext(f"{atom}summary") == "1 resolution, 1 new record"
+    assert entry.findtext(f"{atom}summary") == "1 became provisional, 1 new record"
     content = entry.findtext(f"{atom}content") or ""
     # The page itself, once unescaped (XML reads a carriage return as a line feed).
     assert content == re.sub(r"\r\n?", "\n", hostile["html"])
