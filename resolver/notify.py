@@ -4,14 +4,14 @@ alerts, separate from outcomes and sent once per change of a source's health."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from resolver import clock, log
 from resolver.render import markdown_text
 from resolver.settings import Settings
-from state import alerts, digests
+from state import alerts, digests, polls
 
 
 def send(urls: list[str], *, title: str, body: str) -> bool:
@@ -53,42 +53,50 @@ def pending_digests(db: Database, settings: Settings) -> int:
     return sent
 
 
-def health_changes(db: Database, settings: Settings) -> list[dict[str, Any]]:
-    """Alert on each source whose health changed since it was last announced."""
-    from resolver import report
+@dataclass(frozen=True)
+class HealthChange:
+    source: str
+    state: str  # failing | suspicious | stale | ok
+    message: str
 
-    changes: list[dict[str, Any]] = []
+
+def health_changes(db: Database, settings: Settings) -> list[HealthChange]:
+    """Alert on each source whose health changed since it was last announced."""
+    from resolver.report import is_stale
+
+    changes: list[HealthChange] = []
     if not settings.notify:
         return changes
-    for item in report.sources(db, settings):
-        if not item["enabled"] or (item["last_success"] is None and not item["last_failure"]):
+    now = clock.now()
+    for source in settings.resolved_sources().values():
+        health = polls.health(db, source.name)
+        if not source.enabled or (health.last_success is None and not health.last_failure):
             continue
-        state, message = _health(item)
-        known = alerts.last(db, item["name"])
+        state, message = _health(source.name, health, stale=is_stale(source, health, now))
+        known = alerts.last(db, source.name)
         if known is not None and known[0] == state and known[1] is not None:
             continue
         if known is None and state == "ok":
-            _remember(db, item["name"], state, message, notified=True)
+            _remember(db, source.name, state, message, notified=True)
             continue
         # Sent as Markdown, and the message quotes sources (errors, reasons): one escaped line.
-        delivered = send(settings.notify, title=f"resolver: source {item['name']} {state}",
+        delivered = send(settings.notify, title=f"resolver: source {source.name} {state}",
                          body=markdown_text(message))
-        _remember(db, item["name"], state, message, notified=delivered)
-        log.event("source-health", source=item["name"], state=state, notified=delivered)
-        changes.append({"source": item["name"], "state": state, "message": message})
+        _remember(db, source.name, state, message, notified=delivered)
+        log.event("source-health", source=source.name, state=state, notified=delivered)
+        changes.append(HealthChange(source.name, state, message))
     return changes
 
 
-def _health(item: dict[str, Any]) -> tuple[str, str]:
-    name = item["name"]
-    if item["failing_since"]:
-        return "failing", f"{name} is failing since {item['failing_since']}: {item['last_error']}"
-    if item["suspicious"]:
-        flags = "; ".join(f"{f['benchmark']}: {f['reason']}" for f in item["suspicious"])
+def _health(name: str, health: polls.Health, *, stale: bool) -> tuple[str, str]:
+    if health.failing_since:
+        return "failing", f"{name} is failing since {health.failing_since}: {health.last_error}"
+    if health.suspicious:
+        flags = "; ".join(f"{f.benchmark}: {f.reason}" for f in health.suspicious)
         return "suspicious", f"{name} looks suspicious (nothing retracted yet): {flags}"
-    if item["stale"]:
-        return "stale", f"{name} has had no successful poll since {item['last_success']}"
-    return "ok", f"{name} is healthy again (last success {item['last_success']})"
+    if stale:
+        return "stale", f"{name} has had no successful poll since {health.last_success}"
+    return "ok", f"{name} is healthy again (last success {health.last_success})"
 
 
 def _remember(db: Database, source: str, state: str, message: str, *, notified: bool) -> None:

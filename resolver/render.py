@@ -24,8 +24,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from state.records import JSON
 
-def render(content: dict[str, Any], fmt: str) -> str:
+
+def render(content: JSON, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(content, indent=2, sort_keys=True) + "\n"
     if fmt == "html":
@@ -115,7 +117,7 @@ def summary(content: Mapping[str, Any]) -> str:
     return ", ".join(parts) if parts else QUIET
 
 
-def render_markdown(content: dict[str, Any]) -> str:
+def render_markdown(content: JSON) -> str:
     lines = [f"# resolver digest, {content['date']}", ""]
     span = content["window"]
     lines.append(f"Events from {span['from'] or 'the beginning'} to {span['to']}.")
@@ -191,7 +193,7 @@ def render_markdown(content: dict[str, Any]) -> str:
 
 
 
-def _distance(item: dict[str, Any], escape: Callable[[Any], str]) -> str:
+def _distance(item: JSON, escape: Callable[[Any], str]) -> str:
     if item["claim"] == "manual":
         return "manual claim: a person judges after this date"
     best = item["best"]
@@ -230,20 +232,20 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def render_html(content: dict[str, Any], *, charts: list[dict[str, Any]] | None = None) -> str:
+def render_html(content: JSON) -> str:
     from markupsafe import Markup
 
-    svgs = [Markup(chart_svg(chart)) for chart in charts or content.get("charts", [])]
+    svgs = [Markup(chart_svg(chart)) for chart in content.get("charts", [])]
     template = _environment().get_template("digest.html")
     return str(template.render(digest=content, charts=svgs))
 
 
-def render_atom(entries: list[dict[str, Any]], *, base_url: str, updated: str) -> str:
+def render_atom(entries: list[JSON], *, base_url: str, updated: str) -> str:
     template = _environment().get_template("feed.atom")
     return str(template.render(entries=entries, base=base_url.rstrip("/"), updated=updated))
 
 
-def chart_svg(chart: dict[str, Any]) -> str:
+def chart_svg(chart: JSON) -> str:
     """The state of the art of one benchmark over time, with each open claim's threshold
     over its window. Inline SVG, no JavaScript; its ids derive from the content, so the same
     data renders to the same bytes."""

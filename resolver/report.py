@@ -9,7 +9,7 @@ import sources as source_kinds
 from resolver import clock
 from resolver.claims import parse_cached
 from resolver.errors import NotFound
-from resolver.settings import Settings
+from resolver.settings import Settings, Source
 from resolver.sota import SourceView, corroboration
 from state import polls
 from state import predictions as store
@@ -150,9 +150,7 @@ def sources(db: Database, settings: Settings) -> list[JSON]:
     now = clock.now()
     for source in settings.resolved_sources().values():
         health = polls.health(db, source.name)
-        stale = source.enabled and (
-            health.last_success is None
-            or clock.add_hours(health.last_success, 3 * source.every / 3600) < now)
+        stale = is_stale(source, health, now)
         result.append({
             "name": source.name, "kind": source.kind, "url": source.url,
             "enabled": source.enabled, "retired": source.retired,
@@ -163,6 +161,13 @@ def sources(db: Database, settings: Settings) -> list[JSON]:
             "suspicious": [flag.to_json() for flag in health.suspicious],
         })
     return result
+
+
+def is_stale(source: Source, health: polls.Health, now: str) -> bool:
+    """An enabled source with no success for three of its intervals (DESIGN section 8)."""
+    return source.enabled and (
+        health.last_success is None
+        or clock.add_hours(health.last_success, 3 * source.every / 3600) < now)
 
 
 def _duration(seconds: float) -> str:

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 from resolver import log
 from resolver.settings import Settings
+from state.records import JSON
 
 MAX_CONNECTIONS = 64
 REQUEST_SECONDS = 10.0
@@ -110,7 +111,7 @@ class Page:
                             b"ok\n" if fresh else b"stale\n")
         return Response(404, _TYPES["text"], b"not found\n")
 
-    def _predictions(self) -> list[dict[str, Any]]:
+    def _predictions(self) -> list[JSON]:
         from resolver import report
         from state.db import open_db
 

@@ -24,9 +24,11 @@ def test_upgrading_an_older_database_keeps_its_data(tmp_path: Path) -> None:
     db = open_db(tmp_path)  # migrates at open
     applied = [m.name for m in migrations.applied(db)]
     assert applied[:3] == ["m001_initial", "m002_reports", "m003_source_alerts"]
-    assert migrations.pending(db) == [] and len(applied) >= 4
+    assert migrations.pending(db) == []
+    assert len(applied) >= 4
     assert db.execute("SELECT id FROM predictions").fetchall() == [("kept",)]
-    assert "reports" in db.table_names() and "source_alerts" in db.table_names()
+    assert "reports" in db.table_names()
+    assert "source_alerts" in db.table_names()
     assert open_db(tmp_path).execute("SELECT count(*) FROM predictions").fetchone()[0] == 1
 
 

@@ -246,15 +246,16 @@ def test_a_source_health_alert_is_one_escaped_line(
 ) -> None:
     """Alerts go out as Markdown and quote what a source said (its error, a suspicious
     benchmark's reason): the same one-line escaping as the digest."""
-    from resolver import notify, report
+    from resolver import notify
     from resolver.settings import load
+    from state import polls
     from state.db import open_db
 
-    failing = {"name": "swe-bench", "enabled": True, "last_success": None,
-               "last_failure": "2025-06-02T00:00:00Z", "failing_since": "2025-06-02T00:00:00Z",
-               "last_error": f"not JSON: {FORGED} <img src=x onerror=alert(1)>",
-               "suspicious": [], "stale": False}
-    monkeypatch.setattr(report, "sources", lambda db, settings: [failing])
+    failing = polls.Health(last_success=None, rows=None, last_failure="2025-06-02T00:00:00Z",
+                           last_error=f"not JSON: {FORGED} <img src=x onerror=alert(1)>",
+                           failing_since="2025-06-02T00:00:00Z", suspicious=())
+    monkeypatch.setattr(polls, "health", lambda db, source: failing if source == "swe-bench"
+                        else polls.Health(None, None, None, None, None, ()))
     sent: list[dict[str, str]] = []
     monkeypatch.setattr(notify, "send", lambda urls, *, title, body: sent.append(
         {"title": title, "body": body}) or True)
