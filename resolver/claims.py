@@ -15,11 +15,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import sources as source_kinds
 from resolver.errors import ClaimError
+from resolver.filters import Filter, format_number
+from resolver.periods import Period, date_problem, parse_period
 
 OPERATORS = (">=", ">", "<=", "<")
 METR_METHODS = {"1.1": "metr", "1.0": "metr-1-0"}
@@ -37,110 +38,6 @@ _NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(%|min|h|x)?$")
 MAX_MINUTES = 1_000_000  # the largest horizon a source may state (DESIGN section 2)
 MAX_REGEX = 200
 _PLAIN_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})(?:-(\d{2}))?|Q([1-4])|H([12])))?$")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A named stretch of calendar time: [start, end) in UTC dates."""
-
-    start: dt.date
-    end: dt.date  # exclusive
-
-    @property
-    def last_day(self) -> dt.date:
-        return self.end - dt.timedelta(days=1)
-
-
-FIRST_YEAR, LAST_YEAR = 2000, 2199  # the years a claim's dates may name (DESIGN section 3)
-
-
-def parse_period(text: str) -> Period | None:
-    match = _PERIOD.match(text)
-    if not match:
-        return None
-    year, month, day, quarter, half = match.groups()
-    y = int(year)
-    if not FIRST_YEAR <= y <= LAST_YEAR:
-        return None
-    try:
-        if day:
-            start = dt.date(y, int(month), int(day))
-            return Period(start, start + dt.timedelta(days=1))
-        if month:
-            start = dt.date(y, int(month), 1)
-            return Period(start, _add_months(start, 1))
-        if quarter:
-            start = dt.date(y, 3 * (int(quarter) - 1) + 1, 1)
-            return Period(start, _add_months(start, 3))
-        if half:
-            start = dt.date(y, 6 * (int(half) - 1) + 1, 1)
-            return Period(start, _add_months(start, 6))
-        return Period(dt.date(y, 1, 1), dt.date(y + 1, 1, 1))
-    except ValueError:
-        return None
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-@dataclass(frozen=True)
-class Filter:
-    name: str
-    op: str | None = None  # None for flags
-    value: str | float | None = None
-    position: int = field(default=0, compare=False)  # where it was written in the claim
-
-    @property
-    def text(self) -> str:
-        if self.op is None:
-            return self.name
-        if isinstance(self.value, float):
-            return f"{self.name} {self.op} {format_number(self.value)}"
-        if self.name == "source":
-            return f"source = {self.value}"
-        return f"{self.name} {self.op} {quote(str(self.value))}"
-
-    def matches(self, attributes: Mapping[str, Any], subject: str) -> bool:
-        """Whether a row satisfies this filter. An unknown attribute never does."""
-        if self.name == "source":
-            return True
-        if self.name == "model":
-            return _regex(str(self.value)).search(subject) is not None
-        stated = attributes.get(self.name)
-        if stated is None:
-            return False
-        if self.op is None:
-            return stated is True
-        if isinstance(self.value, float):
-            if isinstance(stated, bool) or not isinstance(stated, int | float):
-                return False
-            return _compare(float(stated), self.op, self.value)
-        return str(stated).casefold() == str(self.value).casefold()
-
-
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    compiled = _REGEX_CACHE.get(pattern)
-    if compiled is None:
-        compiled = _REGEX_CACHE[pattern] = re.compile(pattern, re.IGNORECASE)
-    return compiled
-
-
-def _compare(left: float, op: str, right: float) -> bool:
-    if op == ">=":
-        return left >= right
-    if op == ">":
-        return left > right
-    if op == "<=":
-        return left <= right
-    if op == "<":
-        return left < right
-    return left == right
 
 
 @dataclass(frozen=True)
@@ -209,19 +106,6 @@ class Claim:
         if self.filters:
             text += " where " + " and ".join(f.text for f in self.filters)
         return text
-
-
-def format_number(value: float) -> str:
-    """The shortest round-trip decimal in positional notation (``0.00001``, never ``1e-05``),
-    without a trailing ``.0``."""
-    text = format(Decimal(repr(float(value))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _unquote(token: str) -> str:
@@ -473,14 +357,6 @@ class _Parser:
                 where = "" if source == source_kinds.primary_source(benchmark) else f" on {source}"
                 raise ClaimError(self.text, f.position,
                                  f"{benchmark}{where} has no attribute {f.name!r}; it has {has}")
-
-
-def date_problem(text: str) -> str:
-    match = _PERIOD.match(text)
-    if match and not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
-        return f"the year of {text!r} is outside {FIRST_YEAR}-{LAST_YEAR}"
-    return (f"malformed date {text!r}; use YYYY-MM-DD, YYYY-MM, YYYY-Qn, YYYY-H1, YYYY-H2 "
-            "or YYYY")
 
 
 def _unit_name(unit: str) -> str:

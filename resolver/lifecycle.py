@@ -19,10 +19,11 @@ from typing import Literal
 
 from sqlite_utils import Database
 
-from resolver import claims, clock
+from resolver import clock
 from resolver.claims import Claim, SourceKinds, parse_cached
 from resolver.clock import add_days, add_hours
 from resolver.errors import NotFound, ResolverError
+from resolver.filters import format_number
 from resolver.sota import Broken, SourceView, Views, still_holds
 from state import predictions as store
 from state.db import write
@@ -58,7 +59,7 @@ def due(claim: Claim, late_days: int) -> str:
 
 
 def show(value: float, unit: str) -> str:
-    return claims.format_number(round(value, 6)) + unit
+    return format_number(round(value, 6)) + unit
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class Evaluator:
         if best is None:
             return
         threshold = round(claim.multiple * best.value, 9)
-        text = (f"{claims.format_number(claim.multiple)} x {show(best.value, claim.unit)} "
+        text = (f"{format_number(claim.multiple)} x {show(best.value, claim.unit)} "
                 f"({best.version.subject}) = {show(threshold, claim.unit)}")
         proof = best.evidence(claim.source)
         baseline = Baseline(best.value, threshold, text, proof)

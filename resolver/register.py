@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
-from resolver import claims, clock
+from resolver import claims, clock, periods
 from resolver.claims import SourceKinds
 from resolver.errors import ClaimError, RegistrationError
 from resolver.lifecycle import due
@@ -95,9 +95,9 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> P
 def _manual(prediction: Prediction, entry: Mapping[str, Any], prefix: str) -> Prediction:
     deadline = entry.get("deadline")
     text = deadline.isoformat() if isinstance(deadline, dt.date) else deadline
-    period = claims.parse_period(str(text)) if text is not None else None
+    period = periods.parse_period(str(text)) if text is not None else None
     if period is None:
-        problem = claims.date_problem(str(text)) if text is not None else "no date given"
+        problem = periods.date_problem(str(text)) if text is not None else "no date given"
         raise RegistrationError(f"{prefix}a manual claim needs 'deadline' (YYYY-MM-DD, YYYY-MM, "
                                 f"YYYY-Qn, YYYY-H1/H2 or YYYY): {problem}")
     if not prediction.criteria:

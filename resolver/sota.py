@@ -18,7 +18,8 @@ from typing import Literal
 
 from sqlite_utils import Database
 
-from resolver.claims import Claim, Filter
+from resolver.claims import Claim
+from resolver.filters import Filter
 from state.records import Decision, Evidence, LateDecision
 from state.rows import Row, Version, polls_as_of, rows_as_of
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from resolver import claims
 from resolver.errors import ClaimError
+from resolver.filters import Filter
 from tests.conftest import ROOT
 
 NORMALIZED = [
@@ -73,7 +74,7 @@ def test_sources_and_methods() -> None:
     assert claims.parse("metr-p50-horizon@1.0 >= 1h by 2025").source == "metr-1-0"
     pinned = claims.parse("metr-p50-horizon@1.0 >= 1h by 2025 where source = epoch-hub")
     assert pinned.source == "epoch-hub"
-    assert claims.Filter("method", "=", "1.0") in pinned.row_filters
+    assert Filter("method", "=", "1.0") in pinned.row_filters
 
 
 ERRORS = [

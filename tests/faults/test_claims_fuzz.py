@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from resolver import claims
 from resolver.errors import ClaimError
+from resolver.filters import format_number
 
 EXAMPLES = 10_000 if os.environ.get("CI") else 300
 
@@ -54,7 +55,7 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
        op=st.sampled_from([">=", ">", "<=", "<"]))
 @settings(max_examples=EXAMPLES // 10, deadline=None)
 def test_every_percent_threshold_normalizes_to_itself(threshold: float, op: str) -> None:
-    text = f"swe-bench-verified {op} {claims.format_number(threshold)}% by 2030"
+    text = f"swe-bench-verified {op} {format_number(threshold)}% by 2030"
     claim = claims.parse(text)
     assert claim.threshold == threshold
     assert claims.parse(claim.normalized) == claim
