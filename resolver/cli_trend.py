@@ -1,6 +1,7 @@
 """``resolver trend`` and ``resolver scores`` (DESIGN sections 5 and 12): where open claims
-stand, and each forecaster's track record. Registered on the group by ``resolver.cli``; like
-every command they import what they use when they run."""
+stand, and each forecaster's track record. ``resolver.cli`` registers them on its group (whose
+context object, a ``_Context``, they receive); like every command they import what they use
+when they run."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from resolver.cli import _Context, pass_context
 from resolver.errors import NotFound, ResolverError
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from sqlite_utils import Database
 
+    from resolver.cli import _Context
     from resolver.settings import Settings
     from resolver.trend import Record, Scored, Scores, Series, Trend, Trends
     from state.records import Prediction
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 @click.option("--at", "at", help="As of the latest successful poll at or before this time "
               "(ISO 8601; default now).")
 @click.option("--json", "as_json", is_flag=True, help="Full precision, as JSON.")
-@pass_context
+@click.pass_obj  # resolver.cli's _Context; not imported, so that resolver.cli may import this
 def trend(ctx: _Context, benchmark: str, source_name: str | None, since: str | None,
           at: str | None, as_json: bool) -> None:
     """The frontier of BENCHMARK, its fitted rate, and the projection of every open claim on
@@ -224,7 +225,7 @@ def _trend_text(document: dict[str, Any]) -> list[str]:
 @click.command()
 @click.option("--author", help="Only this author's record (case-insensitive).")
 @click.option("--json", "as_json", is_flag=True, help="Full precision, as JSON.")
-@pass_context
+@click.pass_obj
 def scores(ctx: _Context, author: str | None, as_json: bool) -> None:
     """Track record per author and overall: Brier score, log score, calibration and mean
     pace, over resolved predictions with a probability."""
