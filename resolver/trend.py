@@ -283,6 +283,21 @@ class Refits:
         return (len(levels) - below) / len(levels)
 
 
+    def band(self, days: Sequence[dt.date], *, low: float = 0.025,
+             high: float = 0.975) -> list[tuple[dt.date, float, float, float]]:
+        """For a chart's dashed projection line: per day, the fitted value and the ``low`` and
+        ``high`` quantiles of the refits' values, in the metric's unit."""
+        found = []
+        for day in days:
+            x = (day - self.fit.origin).days
+            levels = sorted(a + b * x for a, b in self.lines)
+            pick = [levels[min(int(q * len(levels)), len(levels) - 1)] for q in (low, high)]
+            found.append((day, inverse(self.fit.transform, self.fit.line(day)),
+                          inverse(self.fit.transform, pick[0]),
+                          inverse(self.fit.transform, pick[1])))
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class Projection:
     crossing_date: dt.date | None

@@ -311,6 +311,11 @@ def test_refits_are_seeded_by_the_frontier_key() -> None:
     shares = [one.share_crossing(t, end, strict=False) for t in (10, 100, 1000, 10_000, 1e12)]
     assert shares == sorted(shares, reverse=True) and shares[0] == 1 and shares[-1] == 0
     assert all(0 <= s <= 1 for s in shares)
+    # A chart's band: the line between the refits' 2.5% and 97.5% values, widening ahead.
+    band = one.band([dt.date(2025, 1, 1), dt.date(2026, 1, 1), dt.date(2027, 1, 1)])
+    assert all(low < value < high for _, value, low, high in band)
+    widths = [high / low for _, _, low, high in band]
+    assert widths[0] < widths[1] < widths[2]
 
 
 # -- pace -----------------------------------------------------------------------------------
