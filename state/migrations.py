@@ -209,3 +209,29 @@ def m004_predictions_file_checks(db: Database) -> None:
         );
         CREATE INDEX predictions_file_checks_path ON predictions_file_checks(path, id)
         """)
+
+
+@migrations()
+def m005_event_chain(db: Database) -> None:
+    from state import chain
+
+    _run(db, """
+        -- The hash chain over the event log (DESIGN section 4, state/chain.py), and the
+        -- resolver version that appended each event (NULL: before versions were recorded).
+        ALTER TABLE events ADD COLUMN hash TEXT;
+        ALTER TABLE events ADD COLUMN resolver_version TEXT;
+        -- The chain head when a digest was first written, so that re-rendering shows it.
+        ALTER TABLE digests ADD COLUMN chain_events INTEGER;
+        ALTER TABLE digests ADD COLUMN chain_head TEXT;
+        -- The last fetch the store held when a prediction was registered: where its
+        -- re-derivation starts (``resolver verify``). Earlier predictions: the fetches
+        -- recorded before their registration second.
+        ALTER TABLE predictions ADD COLUMN after_fetch INTEGER;
+        UPDATE predictions SET after_fetch = (SELECT coalesce(max(id), 0) FROM fetches
+            WHERE recorded_at < predictions.registered_at)
+        """)
+    chain.rebuild(db)
+    for date, window_to in db.execute("SELECT date, window_to FROM digests").fetchall():
+        head = chain.head_before(db, window_to)
+        db.execute("UPDATE digests SET chain_events = ?, chain_head = ? WHERE date = ?",
+                   [head.events, head.hash, date])

@@ -7,10 +7,12 @@ kept in step with the events in the same transaction; they can be rebuilt from t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlite_utils import Database
 
+from state import chain
 from state.records import (
     MANUAL,
     Baseline,
@@ -126,12 +128,32 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
 
 
 def insert(db: Database, prediction: Prediction) -> None:
+    """Register a prediction, noting the last fetch the store holds now: its re-derivation
+    (``resolver verify``) registers it again after the same polls."""
     values = dict(zip(COLUMNS, (getattr(prediction, name) for name in COLUMNS), strict=True))
     values["bet"] = dumps(prediction.bet.to_json()) if prediction.bet else None
     values["deciding"] = dumps(prediction.deciding.to_json()) if prediction.deciding else None
     values["baseline"] = dumps(prediction.baseline.to_json()) if prediction.baseline else None
-    db.execute(f"INSERT INTO predictions ({', '.join(COLUMNS)}) VALUES "
-               f"({', '.join('?' for _ in COLUMNS)})", list(values.values()))
+    db.execute(f"INSERT INTO predictions ({', '.join(COLUMNS)}, after_fetch) VALUES "
+               f"({', '.join('?' for _ in COLUMNS)},"
+               " (SELECT coalesce(max(id), 0) FROM fetches))", list(values.values()))
+
+
+def registered_after(db: Database, prediction_id: str) -> int:
+    """The id of the last fetch the store held when the prediction was registered."""
+    row = db.execute("SELECT after_fetch FROM predictions WHERE id = ?",
+                     [prediction_id]).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def event_counts(db: Database) -> list[tuple[str, int, int, int]]:
+    """(prediction id, events it counts, events in the log, highest seq) where they
+    disagree: an event deleted from the log, or a gap in its numbering."""
+    return db.execute(
+        "SELECT p.id, p.events, count(e.id), coalesce(max(e.seq), 0) FROM predictions p"
+        " LEFT JOIN events e ON e.prediction_id = p.id GROUP BY p.id"
+        " HAVING p.events != count(e.id) OR coalesce(max(e.seq), 0) != count(e.id)"
+        " ORDER BY p.rowid").fetchall()
 
 
 def update_metadata(db: Database, prediction: Prediction) -> bool:
@@ -153,8 +175,9 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
            outcome: Outcome | None = None, deciding: Decision | None = None,
            baseline: Baseline | None = None) -> int:
     """Append one event and move the prediction's lifecycle columns with it, in one update
-    that also numbers the event. An event earlier than the prediction's latest is refused:
-    time only moves forward, per prediction (DESIGN section 4)."""
+    that also numbers the event, and extend the hash chain over the log with it (recording
+    the resolver version that appends it). An event earlier than the prediction's latest is
+    refused: time only moves forward, per prediction (DESIGN section 4)."""
     latest = db.execute("SELECT max(at) FROM events WHERE prediction_id = ?",
                         [event.prediction_id]).fetchone()[0]
     if latest is not None and event.at < latest:
@@ -175,17 +198,29 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
     seq = db.execute(sql, params).fetchone()[0]
     cursor = db.execute(
         "INSERT INTO events (prediction_id, seq, kind, from_status, to_status, outcome, at,"
-        " recorded_at, reason, evidence, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " recorded_at, reason, evidence, by, resolver_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [event.prediction_id, seq, event.kind, event.from_status, event.to_status, event.outcome,
          event.at, event.recorded_at, event.reason,
-         dumps(event.evidence.to_json()) if event.evidence is not None else None, event.by],
+         dumps(event.evidence.to_json()) if event.evidence is not None else None, event.by,
+         chain.VERSION],
     )
     assert cursor.lastrowid is not None
+    chain.link(db, cursor.lastrowid)
     return cursor.lastrowid
 
 
 _EVENT = ("SELECT id, prediction_id, seq, kind, from_status, to_status, outcome, at,"
           " recorded_at, reason, evidence, by FROM events")
+
+
+def event_from_row(row: Mapping[str, Any]) -> Event:
+    """An event from its stored row as a mapping (``state.chain.rows``, a bundle)."""
+    return _event(tuple(row[name] for name in _EVENT_COLUMNS))
+
+
+_EVENT_COLUMNS = ("id", "prediction_id", "seq", "kind", "from_status", "to_status", "outcome",
+                  "at", "recorded_at", "reason", "evidence", "by")
 
 
 def _event(row: tuple[Any, ...]) -> Event:
