@@ -17,7 +17,7 @@ from resolver.errors import ResolverError
 from resolver.render import render, summary
 from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
-from state import digests, files, polls
+from state import chain, digests, files, polls
 from state import predictions as store
 from state.db import write
 from state.records import JSON, Event, Prediction, deciding_row
@@ -77,9 +77,17 @@ def build(db: Database, settings: Settings, day: dt.date) -> JSON:
         "backfilled": backfilled,
         "sources": _sources(db, settings, low, end),
         "charts": sections.series(db, kinds, end, then),
+        "chain": chain_head(db, day.isoformat(), end).to_json(),
     }
     content["summary"] = summary(content)
     return content
+
+
+def chain_head(db: Database, date: str, end: str) -> chain.Head:
+    """The event chain's head a digest shows: the one stored when it was first written, else
+    the head of the log's run of events dated before the window's end (stable while later
+    events are appended, so a date renders the same)."""
+    return digests.chain_when_written(db, date) or chain.head_before(db, end)
 
 
 def as_of(predictions: dict[str, Prediction], events: list[Event],
@@ -205,9 +213,13 @@ def write_once(db: Database, settings: Settings, day: dt.date) -> bool:
     with write(db):
         if digests.is_written(db, content["date"]):
             return False
+        # The head as it is now, under the write lock: what anyone who keeps this digest can
+        # later hold the log to.
+        head = chain.head(db)
+        content["chain"] = head.to_json()
         write_files(settings, content)
         digests.mark_written(db, content["date"], window_from=content["window"]["from"],
-                             window_to=content["window"]["to"], at=clock.now())
+                             window_to=content["window"]["to"], at=clock.now(), chain=head)
     return True
 
 

@@ -188,7 +188,24 @@ def render_markdown(content: JSON) -> str:
         lines.append("")
     if summary(content) == QUIET:
         lines += [QUIET, ""]
+    chained = chain_line(content)
+    if chained:
+        lines += [f"Event log: {chained}.", ""]
     return "\n".join(lines)
+
+
+def chain_line(content: Mapping[str, Any]) -> str | None:
+    """``events N, head <sha256>``: the event chain's head (DESIGN section 4), or None for a
+    digest written before the chain existed."""
+    chain = content.get("chain")
+    if not chain:
+        return None
+    return f"events {int(chain['events'])}, head {_hex(chain['head'])}"
+
+
+def _hex(text: Any) -> str:
+    """A hash as shown: hex digits only (the JSON of an old digest file is not trusted)."""
+    return "".join(c for c in str(text) if c in "0123456789abcdef")[:64]
 
 
 
@@ -217,6 +234,7 @@ def _environment() -> Any:
     environment.filters["distance"] = lambda item: _distance(item, str)
     environment.filters["link"] = web_link
     environment.filters["number"] = lambda value: f"{value:g}"
+    environment.filters["chain"] = chain_line
     return environment
 
 

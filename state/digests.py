@@ -1,9 +1,11 @@
-"""The ``digests`` table: which dates were written, and which were notified."""
+"""The ``digests`` table: which dates were written, with the event chain's head then, and
+which were notified."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
+from state.chain import Head
 from state.db import write
 
 
@@ -16,9 +18,20 @@ def is_written(db: Database, date: str) -> bool:
 
 
 def mark_written(db: Database, date: str, *, window_from: str | None, window_to: str,
-                 at: str) -> None:
-    db.execute("INSERT INTO digests (date, window_from, window_to, written_at)"
-               " VALUES (?, ?, ?, ?)", [date, window_from or "", window_to, at])
+                 at: str, chain: Head | None = None) -> None:
+    db.execute("INSERT INTO digests (date, window_from, window_to, written_at, chain_events,"
+               " chain_head) VALUES (?, ?, ?, ?, ?, ?)",
+               [date, window_from or "", window_to, at, chain.events if chain else None,
+                chain.hash if chain else None])
+
+
+def chain_when_written(db: Database, date: str) -> Head | None:
+    """The chain head stored when ``date`` was first written (None: not written)."""
+    row = db.execute("SELECT chain_events, chain_head FROM digests WHERE date = ?",
+                     [date]).fetchone()
+    if row is None or row[1] is None:
+        return None
+    return Head(int(row[0]), str(row[1]))
 
 
 def unnotified(db: Database) -> list[str]:
