@@ -235,17 +235,16 @@ def predict_list(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List predictions with their status and outcome."""
     from resolver import report
 
-    items = report.summaries(ctx.db, status=status)  # type: ignore[arg-type] # click.Choice
+    items = report.summaries(ctx.db, ctx.settings,
+                             status=status)  # type: ignore[arg-type] # click.Choice
     if as_json:
-        click.echo(json.dumps(items, indent=2))
+        click.echo(json.dumps(items, indent=2, allow_nan=False))
         return
     if not items:
         click.echo("no predictions registered (see: resolver predict import FILE.toml)",
                    err=True)
         return
-    for item in items:
-        outcome = f" {item['outcome']}" if item["outcome"] else ""
-        click.echo(f"{item['id']:<32} {item['status']}{outcome:<5} {item['claim']}")
+    click.echo("\n".join(report.listing(items)))
 
 
 @cli.command()

@@ -59,7 +59,9 @@ def due(claim: Claim, late_days: int) -> str:
 
 
 def show(value: float, unit: str) -> str:
-    return format_number(round(value, 6)) + unit
+    """A value in an event's reason: two decimals at most, in the claim's unit (the event's
+    evidence keeps the full value)."""
+    return format_number(round(value, 2)) + unit
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,16 @@ and source health. Nothing here writes."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlite_utils import Database
 
 import sources as source_kinds
-from resolver import clock
-from resolver.claims import parse_cached
+from resolver import clock, numbers
+from resolver.claims import SourceKinds, parse_cached
 from resolver.errors import NotFound
 from resolver.settings import Settings, Source
-from resolver.sota import SourceView, corroboration
+from resolver.sota import SourceView, Views, corroboration
 from state import polls
 from state import predictions as store
 from state.records import (
@@ -24,16 +26,27 @@ from state.records import (
 )
 
 
-def summary(db: Database, p: Prediction) -> JSON:
-    """What ``predict list --json`` says of a prediction."""
+def summary(db: Database, p: Prediction, views: Views | None = None,
+            kinds: SourceKinds | None = None) -> JSON:
+    """What ``predict list --json`` says of a prediction; with ``views`` (the sources now),
+    also where it stands: its unit and the best qualifying row now, whatever its date."""
     evidence = deciding_row(store.last_evidence(db, p.id)) if p.status != "open" else None
-    return {
+    item: JSON = {
         "id": p.id, "claim": p.claim, "status": p.status, "outcome": p.outcome,
         "resolved_at": p.status_at if p.settled else None,
         "evidence": _public_evidence(evidence), "title": p.title, "author": p.author,
         "source": p.source, "deadline": p.deadline or _deadline(p.claim),
         "baseline": p.baseline.text if p.baseline else None,
+        "threshold": p.threshold, "probability": p.probability,
     }
+    if views is not None and kinds is not None and not p.manual:
+        claim = parse_cached(p.claim, kinds)
+        best = views(claim.source).best(claim, None, dt.date.max)
+        item["unit"] = claim.unit
+        item["best_now"] = None if best is None else {
+            "value": best.value, "subject": best.version.subject, "key": best.row.key,
+            "result_date": best.version.result_date}
+    return item
 
 
 _PUBLIC = ("source", "benchmark", "key", "subject", "value", "result_date", "first_seen", "url",
@@ -52,8 +65,25 @@ def _deadline(claim: str) -> str | None:
     return marker[-1] if len(marker) >= 2 and marker[-2] in ("by", "and") else None
 
 
-def summaries(db: Database, *, status: Status | None = None) -> list[JSON]:
-    return [summary(db, p) for p in store.all_(db, status=status)]
+def summaries(db: Database, settings: Settings, *,
+              status: Status | None = None) -> list[JSON]:
+    views = Views(db, clock.now())
+    return [summary(db, p, views, settings.kinds) for p in store.all_(db, status=status)]
+
+
+def listing(items: list[JSON]) -> list[str]:
+    """``predict list``: one aligned line per prediction, numbers rounded with units."""
+    rows = []
+    for item in items:
+        unit = item.get("unit", "")
+        best = item.get("best_now")
+        rows.append((item["id"], item["status"], item["outcome"] or "-",
+                     numbers.value(best["value"], unit) if best else "-",
+                     numbers.threshold(item["threshold"], unit) if unit else "manual",
+                     item["deadline"] or "-", numbers.probability(item["probability"]),
+                     item["title"] or item["claim"]))
+    return numbers.table(rows, ("ID", "STATUS", "OUTCOME", "BEST NOW", "THRESHOLD", "DEADLINE",
+                                "P", "TITLE"))
 
 
 def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
@@ -62,7 +92,8 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
     p = store.get(db, prediction_id)
     if p is None:
         raise NotFound(f"no prediction with id {prediction_id!r} (see: resolver predict list)")
-    result = summary(db, p)
+    now = clock.now()
+    result = summary(db, p, Views(db, now), settings.kinds)
     settled = p.bet.settle(p.status, p.outcome) if p.bet else None
     result.update(
         raw=p.raw, registered_at=p.registered_at, url=p.url, quote=p.quote,
@@ -74,7 +105,6 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
     )
     if not p.manual:
         claim = parse_cached(p.claim, settings.kinds)
-        now = clock.now()
         best = SourceView(db, claim.source, now).best_in_window(claim)
         result["state_of_the_art"] = best.evidence(claim.source).to_json() if best else None
         others = _benchmark_sources(settings, claim.benchmark)
@@ -96,10 +126,22 @@ def _benchmark_sources(settings: Settings, benchmark: str) -> dict[str, dict[str
 
 
 def render_detail(item: JSON) -> str:
+    """``resolver show``: the prediction, where it stands, and its evidence chain."""
+    unit = item.get("unit", "")
+
+    def shown(row: JSON) -> str:
+        return (f"{numbers.value(row['value'], unit)} by {row['subject']} ({row['key']}, "
+                f"dated {row['result_date'] or 'undated'})")
+
     lines = [f"{item['id']}: {item['title'] or ''}".rstrip(": ")]
     lines.append(f"  claim:      {item['claim']}")
     if item["raw"] not in (item["claim"], "manual"):
         lines.append(f"  as written: {item['raw']}")
+    if item["author"]:
+        lines.append(f"  author:     {item['author']}")
+    if item["probability"] is not None:
+        lines.append(f"  probability: {numbers.probability(item['probability'])} "
+                     "(the author's, that it resolves yes)")
     if item["criteria"]:
         lines.append(f"  criteria:   {item['criteria']} (deadline {item['deadline']})")
     if item["baseline"]:
@@ -110,13 +152,15 @@ def render_detail(item: JSON) -> str:
         lines.append(f"  source:     {item['source']}; late_days {item['late_days']}, "
                      f"confirm {item['confirm_hours']:g}h and {item['confirm_polls']} polls")
     best = item.get("state_of_the_art")
-    if best:
-        lines.append(f"  best in window: {best['value']:g} by {best['subject']} ({best['key']}, "
-                     f"dated {best['result_date']})")
+    if item["source"]:
+        window = shown(best) if best else "no qualifying row"
+        gap = numbers.distance(best["value"] if best else None, item["threshold"], unit)
+        lines.append(f"  best in window: {window}; {gap}")
+        now = item.get("best_now")
+        if now and (not best or now["key"] != best["key"]):
+            lines.append(f"  best now:   {shown(now)} (any date)")
     for other in item.get("corroboration") or []:
-        best = other["best"]
-        said = (f"{best['value']:g} by {best['subject']} (dated {best['result_date']})"
-                if best else "no qualifying row")
+        said = shown(other["best"]) if other["best"] else "no qualifying row"
         note = "" if other["filters_applied"] else " (its rows lack this claim's filters)"
         lines.append(f"  {other['source']} says: {said}{note} [corroboration only]")
     if item.get("settlement"):
@@ -128,18 +172,18 @@ def render_detail(item: JSON) -> str:
     for event in item["events"]:
         change = (f"{event['from_status']} -> {event['to_status']}"
                   + (f" ({event['outcome']})" if event["outcome"] else "")
-                  if event["kind"] == "status" else event["kind"])
+                  if event["kind"] == "status" else "baseline frozen")
         by = f" by {event['by']}" if event["by"] else ""
         lines.append(f"  {event['at']}  {change}{by}: {event['reason']}")
         proof = proof_from_json(event["evidence"])
         row = deciding_row(proof)
         if row:
             lines.append(f"      evidence: {row.source} {row.key} v{row.version} "
-                         f"= {row.value:g}, first seen {row.first_seen}")
+                         f"= {numbers.value(row.value, unit)}, first seen {row.first_seen}")
             lines.append(f"      snapshot: {row.snapshot_sha256}  ({row.url})")
         if isinstance(proof, LateEvidence):
             lines.append(f"      deciding poll: {proof.poll_at} snapshot {proof.poll_sha256}")
-    if any((e["evidence"] or {}) for e in item["events"]):
+    if any(e["evidence"] for e in item["events"]):
         lines.append("  re-derive: resolver evidence SHA256 -o payload  (the archived bytes)")
     return "\n".join(lines)
 

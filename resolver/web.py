@@ -117,7 +117,7 @@ class Page:
 
         db = open_db(self.settings.state_dir)
         try:
-            return report.summaries(db)
+            return report.summaries(db, self.settings)
         finally:
             db.conn.close()
 

@@ -110,14 +110,14 @@ def test_th11_replay_decides_the_metr_seed_claims(cli: Cli, metr: Path) -> None:
     four = status_events(cli, "4x")
     baseline = four[0]
     assert baseline["kind"] == "baseline" and baseline["at"] == "2026-01-30T07:21:00Z"
-    assert baseline["reason"] == ("baseline sota@2025-04-16 frozen: 4 x 120.730463min "
-                                  "(o3_inspect) = 482.921852min")
+    assert baseline["reason"] == ("baseline sota@2025-04-16 frozen: 4 x 120.73min "
+                                  "(o3_inspect) = 482.92min")
     assert [(e["to_status"], e["outcome"], e["at"]) for e in four[1:]] == [
         ("provisional", "yes", "2026-02-22T21:10:00Z")]
     assert four[1]["evidence"]["key"] == "claude_opus_4_6_inspect"
     assert four[1]["evidence"]["value"] == 870.027186
     detail = json.loads(cli("show", "4x", "--json").output)
-    assert detail["baseline"].endswith("= 482.921852min")
+    assert detail["baseline"].endswith("= 482.92min")
     # The revision to 718.81 (still >= 482.92) keeps it provisional with the same deciding row.
     plateau = status_events(cli, "plateau")
     assert [(e["to_status"], e["outcome"]) for e in plateau[1:]] == [("provisional", "no")]
@@ -126,7 +126,7 @@ def test_th11_replay_decides_the_metr_seed_claims(cli: Cli, metr: Path) -> None:
     assert [(e["to_status"], e["outcome"], e["at"]) for e in twelve] == [
         ("provisional", "yes", "2026-02-22T21:10:00Z"),
         ("open", None, "2026-03-04T02:04:00Z")]
-    assert "was revised to 718.80683min, which no longer crosses 720min" in str(
+    assert "was revised to 718.81min, which no longer crosses 720min" in str(
         twelve[1]["reason"])
     # 8h = 480 min: crossed, and METR's confirmation takes 336 hours.
     eight = status_events(cli, "8h")
@@ -147,12 +147,12 @@ def test_th10_never_reaches_4x_and_methods_never_mix(cli: Cli, metr: Path) -> No
     replay(cli, metr, TH11, "metr")
     events = status_events(cli, "4x-th10")
     assert [e["kind"] for e in events] == ["baseline"]
-    assert "4 x 92.179215min (o3) = 368.71686min" in str(events[0]["reason"])
+    assert "4 x 92.18min (o3) = 368.72min" in str(events[0]["reason"])
     # Reading metr (TH1.1) pinned to method 1.0: only the three models METR carried over
     # from TH1.0 qualify, never a TH1.1 estimate such as o3_inspect's.
     [mixed] = status_events(cli, "4x-th10-from-metr")
-    assert mixed["reason"] == ("baseline sota@2025-04-16 frozen: 4 x 0.604245min "
-                               "(gpt_3_5_turbo_instruct) = 2.41698min")
+    assert mixed["reason"] == ("baseline sota@2025-04-16 frozen: 4 x 0.6min "
+                               "(gpt_3_5_turbo_instruct) = 2.42min")
 
 
 def test_a_baseline_is_frozen_at_registration_when_its_data_is_stored(cli: Cli,
@@ -161,7 +161,7 @@ def test_a_baseline_is_frozen_at_registration_when_its_data_is_stored(cli: Cli,
     cli("predict", "add", "metr-p50-horizon >= 4x sota@2025-04-16 by 2026-04-16", "--id", "4x")
     [event] = status_events(cli, "4x")
     assert event["kind"] == "baseline" and event["reason"].endswith(
-        "4 x 120.730463min (o3_inspect) = 482.921852min")
+        "4 x 120.73min (o3_inspect) = 482.92min")
     # Registered before any data: it freezes at the first poll that has some.
     cli("predict", "add", "metr-p80-horizon@1.0 >= 2x sota@2025-04-16 by 2026-04-16",
         "--id", "th10")

@@ -52,7 +52,7 @@ def test_all_sources_interleaved_decide_the_seed_predictions(
         ("resolved", "yes", "2026-03-08T21:10:00Z")]
     four = json.loads(cli("show", "metr-4x-in-a-year", "--json").output)
     assert four["evidence"]["key"] == "claude_opus_4_6_inspect"
-    assert four["baseline"] == "4 x 120.730463min (o3_inspect) = 482.921852min"
+    assert four["baseline"] == "4 x 120.73min (o3_inspect) = 482.92min"
     assert timeline(cli, "metr-plateau")[1:] == [
         ("provisional", "no", "2026-02-22T21:10:00Z"), ("resolved", "no", "2026-03-08T21:10:00Z")]
     assert timeline(cli, "metr-8h-in-21-months") == [
@@ -71,7 +71,7 @@ def test_all_sources_interleaved_decide_the_seed_predictions(
     assert said["epoch-hub"]["filters_applied"] is True  # method 1.1 on Epoch's rows too
     assert said["metr-1-0"]["best"] is None  # TH1.0 rows are never method 1.1
     shown = cli("show", "metr-4x-in-a-year").output
-    assert "epoch-hub says: 718.807 by claude-opus-4-6_unknown" in shown
+    assert "epoch-hub says: 11 h 59 min by claude-opus-4-6_unknown" in shown
     # Manual claims wait for a person.
     listed = {p["id"]: p for p in json.loads(cli("predict", "list", "--json").output)}
     assert listed["engineers-not-replaced-2027"]["status"] == "open"

@@ -12,7 +12,7 @@ import pytest
 from resolver.settings import load
 
 
-def test_load_reads_the_given_environment_only(tmp_path: Path,
+def test_load_reads_the_given_environment_only(tmp_path: Path, state_dir: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESOLVER_LOG_JSON", "1")
     monkeypatch.setenv("RESOLVER_HTTP_PORT", "9999")
@@ -21,7 +21,8 @@ def test_load_reads_the_given_environment_only(tmp_path: Path,
     assert load().log_json is True  # without a mapping: the process environment
 
 
-def test_load_never_swaps_os_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_never_swaps_os_environ(tmp_path: Path, state_dir: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESOLVER_MARKER_SEEN_BY_OTHERS", "x")
     missing = []
     stop = threading.Event()
