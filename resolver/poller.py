@@ -60,8 +60,23 @@ def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher |
             gc.enable()
 
 
+def poll_bytes(db: Database, settings: Settings, source: Source, body: bytes, *, at: str,
+               url: str) -> Outcome:
+    """Ingest ``body`` as a poll of ``source`` made ``at`` (from ``url``) and evaluate, as
+    ``poll(..., from_file=...)`` does with a file's bytes: how ``resolver verify`` replays
+    archived payloads."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _poll(db, settings, source, fetcher=None, at=at, from_file=None,
+                     given=Fetched(url, body))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher | None,
-          at: str | None, from_file: Path | None) -> Outcome:
+          at: str | None, from_file: Path | None, given: Fetched | None = None) -> Outcome:
     started = time.perf_counter()
     if at is not None:
         _check_order(db, source.name, at)  # early, before any work; again under the lock
@@ -69,7 +84,9 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
     last = last_success(db, source.name)
     fetched: Fetched | None = None
     error: str | None = None
-    if from_file is not None:
+    if given is not None:
+        url, fetched = given.url, given
+    elif from_file is not None:
         url = f"file:{from_file.resolve()}"
         try:
             size = from_file.stat().st_size
