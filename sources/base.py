@@ -1,7 +1,12 @@
 """What every source kind produces: observations, rejections, and payload errors.
 
-A source kind is a pure function ``parse(body, headers, *, max_bytes) -> Snapshot``. It never
-touches the network or the database; that keeps every parser testable on recorded bytes.
+A source kind parses ``body, headers`` (and its options) into a ``Snapshot`` (the contract
+is ``sources.kinds.SourceKind``). It never touches the network or the database; that keeps
+every parser testable on recorded bytes.
+
+Errors: ``PayloadError`` (this payload cannot be used: a failed fetch), ``OverLimit`` (a
+``PayloadError`` for a payload over max_bytes, never a member's failure alone) and
+``OptionsError`` (a source's options are wrong: a config mistake, found at start).
 
 Payloads are untrusted (DESIGN section 15). The helpers here are what every kind shares to stay
 so: ``finite`` numbers only, one ``result_date`` rule, ``safe_link`` for links, ``shown`` for
@@ -20,9 +25,11 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Literal, cast
 
 AttrValue = bool | int | float | str
+Unit = Literal["%", "min", "pts"]
+UNITS: tuple[Unit, ...] = ("%", "min", "pts")
 
 # The default bound on a payload's decoded size; the poller passes the configured max_payload.
 MAX_BYTES = 64 * 1024 * 1024
@@ -35,6 +42,30 @@ class PayloadError(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class OverLimit(PayloadError):
+    """The payload, or what it inflates to, is over max_bytes: the whole payload is refused
+    (a zip member over the budget never fails alone)."""
+
+
+class OptionsError(Exception):
+    """A source's options are wrong (an unknown unit, a missing field name): a config
+    mistake, reported at start as one line naming the field."""
+
+    def __init__(self, field: str, problem: str, *, source: str | None = None) -> None:
+        self.field = field
+        self.problem = " ".join(problem.split())  # one line, whatever it quotes
+        self.source = source
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"sources.{self.source}.{self.field}" if self.source else self.field
+        return f"{where}: {self.problem}"
+
+    def within(self, source: str) -> OptionsError:
+        """The same mistake, named as the setting of ``source``."""
+        return OptionsError(self.field, self.problem, source=source)
 
 
 @dataclass(slots=True)
@@ -64,6 +95,16 @@ class Rejection:
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """A row (or a group of rows) dropped without a key to reject it under: no key, a
+    duplicate key, not an object. ``benchmark`` is "" when the row names none (a feed item,
+    a METR model that would have yielded both metrics)."""
+
+    benchmark: str
+    reason: str  # one line that says where: "os_world_external.csv line 7: no key, skipped"
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """A publication (a METR report or post): no number, an event for the digest."""
 
@@ -75,14 +116,43 @@ class Report:
 
 @dataclass(slots=True)
 class Snapshot:
-    """Everything one payload says, per benchmark."""
+    """Everything one payload says, per benchmark.
+
+    Besides rows and rejections: ``failed`` names the benchmarks whose part of the payload
+    could not be read (an Epoch member without its value column), with the reason: health
+    is per member, so the store leaves their rows untouched; ``unknown`` lists parts the
+    kind cannot read yet (an Epoch member whose unit it does not know); ``skipped`` the rows
+    dropped without a key; ``blank`` counts, per benchmark, rows whose value is blank (not a
+    result, not reported)."""
 
     observations: list[Observation] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    blank: dict[str, int] = field(default_factory=dict)
 
-    def value(self, benchmark: str, key: str, subject: str, raw: Any, *, unit: str,
+    @property
+    def notes(self) -> list[str]:
+        """The reasons of ``skipped`` (the old name; read ``skipped``)."""
+        return [skip.reason for skip in self.skipped]
+
+    def skip(self, benchmark: str, reason: str) -> None:
+        self.skipped.append(Skipped(benchmark, reason))
+
+    def extend(self, other: Snapshot) -> None:
+        """Add what ``other`` holds (a part read on its own, such as an Epoch member)."""
+        self.observations.extend(other.observations)
+        self.rejections.extend(other.rejections)
+        self.reports.extend(other.reports)
+        self.failed.update(other.failed)
+        self.unknown.extend(other.unknown)
+        self.skipped.extend(other.skipped)
+        for benchmark, count in other.blank.items():
+            self.blank[benchmark] = self.blank.get(benchmark, 0) + count
+
+    def value(self, benchmark: str, key: str, subject: str, raw: Any, *, unit: Unit,
               column: str, scale: float = 1) -> float | None:
         """The measurement in ``raw`` (times ``scale``), or None after recording why the row
         is rejected: not a number, not finite, or outside the unit's range."""
@@ -92,8 +162,8 @@ class Snapshot:
         elif not math.isfinite(number) or not math.isfinite(number * scale):
             reason = f"{column} is not a finite number: {shown(raw)}"
         elif problem := range_problem(number * scale, unit):
-            reason = (problem if scale == 1
-                      else f"{column} {number:g} is not a fraction from 0 to 1")
+            reason = (f"{column} {number:g} is not a fraction from 0 to 1"
+                      if unit == "%" and scale == 100 else problem)
         else:
             return number * scale
         self.rejections.append(Rejection(benchmark, key, subject, reason))
@@ -131,19 +201,23 @@ def as_float(raw: Any) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-# Ranges of each unit: values outside are rejected, never stored. A horizon is positive.
-UNIT_RANGES: dict[str, tuple[float, float]] = {
+# Ranges of each unit: values outside are rejected, never stored. A horizon is positive;
+# points (an Elo, an index) are any finite number.
+UNIT_RANGES: dict[Unit, tuple[float, float]] = {
     "%": (0.0, 100.0),
     "min": (0.0, 1e6),
+    "pts": (-math.inf, math.inf),
 }
 _OPEN_BELOW = {"min"}  # 0 minutes is not a horizon
 
 
-def range_problem(value: float, unit: str) -> str | None:
+def range_problem(value: float, unit: Unit) -> str | None:
     """Why ``value`` cannot be a measurement in ``unit``, or None when it can."""
     low, high = UNIT_RANGES[unit]
     if not math.isfinite(value):
         return f"value {value:g} is not a finite number"
+    if unit == "pts":
+        return None
     if unit in _OPEN_BELOW:
         if not low < value <= high:
             return (f"value {value:g} is outside the range of minutes (above {low:.15g}, "
@@ -247,7 +321,7 @@ def safe_link(raw: Any) -> str:
 def check_size(body: bytes, max_bytes: int) -> None:
     """Refuse a body over the payload bound (a --from-file poll has no fetcher to do it)."""
     if len(body) > max_bytes:
-        raise PayloadError(f"payload of {len(body)} bytes is over the {max_bytes}-byte limit "
+        raise OverLimit(f"payload of {len(body)} bytes is over the {max_bytes}-byte limit "
                            "(max_payload)")
 
 
@@ -276,11 +350,11 @@ class ZipReader:
         total = 0
         for info in self.members:
             if info.file_size > max_bytes:
-                raise PayloadError(f"zip member {shown(info.filename)} declares "
+                raise OverLimit(f"zip member {shown(info.filename)} declares "
                                    f"{info.file_size} bytes, over the {max_bytes}-byte limit")
             total += info.file_size
         if total > max_bytes:
-            raise PayloadError(f"zip members declare {total} bytes in all, over the "
+            raise OverLimit(f"zip members declare {total} bytes in all, over the "
                                f"{max_bytes}-byte limit")
 
     def __enter__(self) -> ZipReader:
@@ -304,7 +378,7 @@ class ZipReader:
     def spend(self, info: zipfile.ZipInfo, size: int) -> None:
         self.left -= size
         if self.left < 0:
-            raise PayloadError(f"zip member {shown(info.filename)} inflates past the "
+            raise OverLimit(f"zip member {shown(info.filename)} inflates past the "
                                f"{self.max_bytes}-byte limit")
 
 

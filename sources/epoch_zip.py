@@ -1,12 +1,30 @@
 """Epoch AI's Benchmarking Hub (kind ``epoch-zip``): ``benchmark_data.zip``, one CSV per
-benchmark. Members this kind does not map (``osworld_2_external.csv``, the metadata files)
-are ignored.
+benchmark, read by one rule and a table of units (DESIGN section 2):
 
-| member                              | benchmark            | key               | value          |
-| swe_bench_verified.csv              | swe-bench-verified   | id                | mean_score x100 |
-| swe_bench_bash.csv                  | swe-bench-bash-only  | id                | % Resolved x100 |
-| os_world_external.csv               | osworld              | Agent + Source    | Score (percent) |
-| metr_time_horizons_external.csv     | metr-p50/p80-horizon | id                | minutes         |
+- **members**: the ``*.csv`` at the zip's root if there are any, else those directly under
+  its single top folder; never deeper (``additional_eci_data/``), and never
+  ``benchmark_metadata.csv`` or ``model_metadata.csv``. Member names are never file paths.
+- **benchmark id**: the name without ``.csv`` and ``_external``, ``_`` as ``-``; exceptions
+  in ``MEMBERS`` (``os_world_external`` -> ``osworld``, ``epoch_capabilities_index`` ->
+  ``eci``...).
+- **value**: ``mean_score`` in Epoch's own runs, else the column just before
+  ``Release date``. ``MEMBERS`` gives each known member that column (so a member that loses
+  it fails, rather than reading its neighbour), its unit and scale (fractions x100 into
+  percent). A member the table does not know is listed in ``Snapshot.unknown`` and not read,
+  unless the source's options map it (``members = {"x_external.csv" = {unit = "%",
+  scale = 100}}``): the rule finds its column.
+- **key**: a lowercase ``id``; else ``Model version`` + each of ``Agent``, ``Scaffold``,
+  ``Name`` present (blank cells left out), joined by `` | ``, + `` #n``, the n-th row with
+  that text in file order; OSWorld's member keeps ``Agent`` (else ``Model version``) + `` | ``
+  + ``Source``.
+- **result_date**: ``Started at`` for Epoch's own runs (blank = no date); else the row's first
+  non-blank cell of ``RESULT_DATES`` (when it does not parse, the row has no date), else
+  ``Release date``.
+- **attributes**: ``org`` (``Organization``) for all, plus the member's own (``MEMBERS``).
+
+Health is per member: a member without its value, date or key column, or that does not
+decode, fails alone (``Snapshot.failed`` names its benchmarks); the others are read. Only a
+zip over max_bytes, or one that no member yields a row from, is refused whole.
 
 Members are inflated through ``ZipReader`` (max_bytes: declared and actual sizes) and read as
 a stream of rows, never as a whole table.
@@ -18,86 +36,264 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sources.base import (
     MAX_BYTES,
     AttrValue,
     Observation,
+    OptionsError,
+    OverLimit,
     PayloadError,
     Snapshot,
+    Unit,
     ZipReader,
     as_float,
     result_date,
+    shown,
 )
+from sources.kinds import AttrType, Benchmark, check_benchmark_id, scale_of, unit_of
 
 KIND = "epoch-zip"
-BENCHMARKS: dict[str, dict[str, type]] = {
-    "swe-bench-verified": {},
-    "swe-bench-bash-only": {},
-    "osworld": {},
-    "metr-p50-horizon": {"method": str},
-    "metr-p80-horizon": {"method": str},
-}
 METHODS = {"": "1.0", "METR-Horizon-v1": "1.0", "METR-Horizon-v1.0": "1.0",
            "METR-Horizon-v1.1": "1.1"}
+RESULT_DATES = ("Date run", "Run date", "Evaluation date", "Date of evaluation", "Date added",
+                "Date")
+NOT_BENCHMARKS = frozenset({"benchmark_metadata.csv", "model_metadata.csv"})
+KEY_PARTS = ("Model version", "Agent", "Scaffold", "Name")
+SUBJECTS = ("Model version", "Name", "Agent", "Scaffold")  # the first non-blank names the row
 _DATES = ("%d/%m/%Y", "%d %B %Y")  # beside ISO: the legacy OSWorld member's 24/1/2025
 
-@dataclass(frozen=True)
-class _Metric:
-    benchmark: str
-    column: str
-    scale: float  # 100 for fractions, 1 otherwise
-    unit: str
-
 
 @dataclass(frozen=True)
-class _Member:
-    required: tuple[str, ...]
-    date: str
-    metrics: tuple[_Metric, ...]
-    subject: tuple[str, ...]  # the first non-empty of these columns names the row
-    key: str | None = None  # the column of the stable key; None: subject + " | " + source
-    source: str | None = None  # a column kept as the attribute 'reported-by'
-    method: str | None = None  # the column of METR's version (blank = 1.0)
+class Member:
+    """What the code knows of one member beyond the rule."""
+
+    unit: Unit
+    value: str | None = None  # the headline column; None: the rule finds it
+    scale: float = 1  # raw x scale: 100 turns a fraction into percent
+    benchmark: str | None = None  # the id, where the rule does not give it
+    attributes: Mapping[str, str] = field(default_factory=dict)  # attribute -> column, not org
+    method: str | None = None  # the column of METR's version (blank or absent: 1.0)
+    also: tuple[tuple[str, str], ...] = ()  # (benchmark, column): further metrics of a row
+    ci: bool = False  # CI_low / CI_high bound the headline value
+    subjects: tuple[str, ...] = SUBJECTS
+    # Without an id: each part of the key is the first non-blank of its columns (no #n).
+    key: tuple[tuple[str, ...], ...] | None = None
+
+    def benchmarks(self, name: str) -> list[Benchmark]:
+        own: dict[str, AttrType] = {"method": str} if self.method else {}
+        own.update(dict.fromkeys(self.attributes, str))
+        own["org"] = str
+        return [Benchmark(benchmark_id(name, self), self.unit, own),
+                *(Benchmark(benchmark, self.unit, own) for benchmark, _ in self.also)]
 
 
-MEMBERS: dict[str, _Member] = {
-    "swe_bench_verified.csv": _Member(
-        ("Model version", "mean_score", "Started at", "id"), "Started at",
-        (_Metric("swe-bench-verified", "mean_score", 100, "%"),), ("Model version",), "id"),
-    "swe_bench_bash.csv": _Member(
-        ("Model version", "% Resolved", "Date run", "id"), "Date run",
-        (_Metric("swe-bench-bash-only", "% Resolved", 100, "%"),), ("Model version",), "id"),
-    # Agent names the run with its step budget ("claude-sonnet-4-5 (100 steps)"): a model is
-    # listed once per budget, so Model version alone is not unique.
-    "os_world_external.csv": _Member(
-        ("Model version", "Score", "Agent", "Source", "Date added"), "Date added",
-        (_Metric("osworld", "Score", 1, "%"),), ("Agent", "Model version"), None, "Source"),
-    "metr_time_horizons_external.csv": _Member(
-        ("Model version", "Time horizon", "Release date", "id"), "Release date",
-        (_Metric("metr-p50-horizon", "Time horizon", 1, "min"),
-         _Metric("metr-p80-horizon", "Time Horizon (80%)", 1, "min")),
-        ("Model version",), "id", method="METR version"),
+def _fraction(value: str, **more: Any) -> Member:
+    return Member("%", value, 100, **more)
+
+
+def _percent(value: str, **more: Any) -> Member:
+    return Member("%", value, **more)
+
+
+def _points(value: str, **more: Any) -> Member:
+    return Member("pts", value, **more)
+
+
+# Every member of the captured zips (2026-01-20, 2026-04-19, 2026-04-29), with the column the
+# rule finds for it (tests check that it still does). Nearly all are fractions, whatever the
+# column says (`Win Rate (%)` = 0.099).
+MEMBERS: dict[str, Member] = {
+    "adversarial_nli_external.csv": _fraction("Score"),
+    "aider_polyglot_external.csv": _percent("Percent correct"),
+    "apex_agents_external.csv": _fraction("Pass@1 score"),
+    "arc_agi_2_external.csv": _fraction("Score"),
+    "arc_agi_external.csv": _fraction("Score"),
+    "arc_ai2_external.csv": _fraction("Challenge score"),
+    "balrog_external.csv": _fraction("Average progress"),
+    "bbh_external.csv": _fraction("Average"),
+    "bool_q_external.csv": _fraction("Score"),
+    "cad_eval_external.csv": _fraction("Overall pass (%)"),
+    "chess_puzzles.csv": _fraction("mean_score"),
+    "common_sense_qa_2_external.csv": _fraction("Score"),
+    "cybench_external.csv": _fraction("Unguided % Solved"),
+    "deepresearchbench_external.csv": _fraction("Average score", attributes={"agent": "Agent"}),
+    "epoch_capabilities_index.csv": _points("ECI Score", benchmark="eci"),
+    "fictionlivebench_external.csv": _fraction("120k token score"),
+    "frontiermath.csv": _fraction("mean_score"),
+    "frontiermath_tier_4.csv": _fraction("mean_score"),
+    "gdpval_external.csv": _fraction("Win + tie rate (%)"),
+    "geobench_external.csv": _points("ACW Avg Score"),
+    "gpqa_diamond.csv": _fraction("mean_score"),
+    "gsm8k_external.csv": _fraction("EM"),
+    "gso_external.csv": _fraction("Score OPT@1", attributes={"scaffold": "Scaffold"}),
+    "hella_swag_external.csv": _fraction("Overall accuracy"),
+    "hle_external.csv": _fraction("Accuracy"),
+    "lambada_external.csv": _fraction("Score"),
+    "lech_mazur_writing_external.csv": _points("Mean score"),
+    "live_bench_external.csv": _percent("Global average"),
+    "math_level_5.csv": _fraction("mean_score"),
+    "metr_time_horizons_external.csv": Member(
+        "min", "Time horizon", benchmark="metr-p50-horizon", method="METR version", ci=True,
+        also=(("metr-p80-horizon", "Time Horizon (80%)"),)),
+    "mmlu_external.csv": _fraction("EM"),
+    "open_book_qa_external.csv": _fraction("Accuracy"),
+    # Agent names the run with its step budget ("claude-sonnet-4-5 (100 steps)"); Source says
+    # who reported it (the website, or a vendor's announcement).
+    "os_world_external.csv": _percent(
+        "Score", benchmark="osworld", attributes={"agent": "Agent", "reported-by": "Source"},
+        subjects=("Agent", "Model version"), key=(("Agent", "Model version"), ("Source",))),
+    "otis_mock_aime_2024_2025.csv": _fraction("mean_score", benchmark="otis-mock-aime"),
+    "piqa_external.csv": _fraction("Score"),
+    "posttrainbench_external.csv": _fraction("Average (%)", attributes={"scaffold": "Scaffold"}),
+    "science_qa_external.csv": _fraction("Score"),
+    "simplebench_external.csv": _fraction("Score (AVG@5)"),
+    "simpleqa_verified.csv": _fraction("mean_score"),
+    "superglue_external.csv": _fraction("Score"),
+    "swe_bench_bash.csv": _fraction("% Resolved", benchmark="swe-bench-bash-only"),
+    "swe_bench_verified.csv": _fraction("mean_score"),  # Epoch's own runs, out of 484 tasks
+    "terminalbench_external.csv": _fraction("Accuracy mean", benchmark="terminal-bench",
+                                            attributes={"agent": "Agent"}),
+    "the_agent_company_external.csv": _fraction("% Score"),
+    "trivia_qa_external.csv": _fraction("EM"),
+    "video_mme_external.csv": _fraction("Overall (no subtitles)"),
+    "vpct_external.csv": _fraction("Correct"),
+    "webdev_arena_external.csv": _points("Arena Score"),
+    "weirdml_external.csv": _fraction("Accuracy"),
+    "wino_grande_external.csv": _fraction("Accuracy"),
 }
+
+
+def benchmark_id(name: str, member: Member | None = None) -> str:
+    """``hle_external.csv`` -> ``hle``, unless the member's entry names its id."""
+    if member is not None and member.benchmark:
+        return member.benchmark
+    return name.removesuffix(".csv").removesuffix("_external").replace("_", "-").lower()
+
+
+@dataclass(frozen=True)
+class EpochZip:
+    """The kind: every member of the table, plus those the options map."""
+
+    name: str = KIND
+
+    def benchmarks(self, options: Mapping[str, Any]) -> dict[str, Benchmark]:
+        yielded: dict[str, Benchmark] = {}
+        for name, member in {**MEMBERS, **mapped_members(options)}.items():
+            for benchmark in member.benchmarks(name):
+                yielded[benchmark.id] = benchmark
+        return dict(sorted(yielded.items()))
+
+    def check(self, options: Mapping[str, Any]) -> None:
+        mapped_members(options)
+
+    def parse(self, body: bytes, headers: Mapping[str, str] | None = None, *,
+              max_bytes: int = MAX_BYTES,
+              options: Mapping[str, Any] | None = None) -> Snapshot:
+        return parse(body, headers, max_bytes=max_bytes, options=options)
+
+
+def mapped_members(options: Mapping[str, Any]) -> dict[str, Member]:
+    """The members ``options`` maps (``members = {"x.csv" = {unit, scale}}``), checked."""
+    for option in options:
+        if option != "members":
+            raise OptionsError(str(option), "unknown option of epoch-zip; known: members")
+    raw = options.get("members", {})
+    if not isinstance(raw, Mapping):
+        raise OptionsError("members", 'must be a table: members."x_external.csv" = '
+                           '{ unit = "%", scale = 100 }')
+    mapped: dict[str, Member] = {}
+    for name, entry in raw.items():
+        where = f"members.{shown(name)}"
+        if (not isinstance(name, str) or not name.endswith(".csv") or "/" in name
+                or "\\" in name or len(name) > 200):
+            raise OptionsError(where, 'a member is named by its file name, such as '
+                               '"x_external.csv"')
+        if not isinstance(entry, Mapping):
+            raise OptionsError(where, "must be a table with unit and scale")
+        for option in entry:
+            if option not in ("unit", "scale"):
+                raise OptionsError(f"{where}.{option}", "unknown; a member takes unit and scale")
+        unit = unit_of(entry.get("unit"), f"{where}.unit")
+        scale = scale_of(entry.get("scale"), f"{where}.scale")
+        known = MEMBERS.get(name)
+        member = (replace(known, unit=unit, scale=scale) if known
+                  else Member(unit, scale=scale))
+        check_benchmark_id(benchmark_id(name, member), where)
+        mapped[name] = member
+    return mapped
+
+
+SOURCE_KIND = EpochZip()
 
 
 def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
-          max_bytes: int = MAX_BYTES) -> Snapshot:
+          max_bytes: int = MAX_BYTES, options: Mapping[str, Any] | None = None) -> Snapshot:
+    try:
+        members = {**MEMBERS, **mapped_members(options or {})}
+    except OptionsError as error:
+        raise PayloadError(str(error)) from None
     snapshot = Snapshot()
+    read_from: dict[str, str] = {}  # benchmark -> the member it was read from
     with ZipReader(body, max_bytes=max_bytes) as archive:
-        for info in archive.members:
+        chosen = benchmark_members(archive.members)
+        for info in chosen:
             name = info.filename.rsplit("/", 1)[-1]
-            member = MEMBERS.get(name)
-            if member is not None:
-                _read(snapshot, archive, info, name, member)
+            member = members.get(name)
+            if member is None:
+                snapshot.unknown.append(name)
+                continue
+            ids = [benchmark.id for benchmark in member.benchmarks(name)]
+            if twice := next((i for i in ids if i in read_from), None):
+                snapshot.skip(twice, f"{name}: yields {twice}, already read from "
+                              f"{read_from[twice]}; not read")
+                continue
+            part = Snapshot()
+            try:
+                _read(part, archive, info, name, member)
+            except OverLimit:
+                raise
+            except PayloadError as error:  # this member fails alone
+                snapshot.failed.update(dict.fromkeys(ids, error.reason))
+                continue
+            read_from.update(dict.fromkeys(ids, name))
+            snapshot.extend(part)
     if not snapshot.observations and not snapshot.rejections:
-        raise PayloadError(f"no rows in any of {', '.join(MEMBERS)}")
+        raise PayloadError(_nothing(snapshot, len(chosen)))
     return snapshot
 
 
+def benchmark_members(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The root ``*.csv`` if there are any, else the ``*.csv`` directly under the single top
+    folder; never the metadata files."""
+    files = [i for i in infos if not i.is_dir() and i.filename.endswith(".csv")]
+    chosen = [i for i in files if "/" not in i.filename]
+    if not chosen:
+        tops = {i.filename.split("/", 1)[0] for i in infos if "/" in i.filename}
+        if len(tops) == 1:
+            chosen = [i for i in files if i.filename.count("/") == 1]
+    return [i for i in chosen if i.filename.rsplit("/", 1)[-1] not in NOT_BENCHMARKS]
+
+
+def _nothing(snapshot: Snapshot, members: int) -> str:
+    """Why a zip yields nothing at all."""
+    reasons = list(dict.fromkeys(snapshot.failed.values()))
+    if reasons:
+        more = f" (and {len(reasons) - 1} more failing members)" if len(reasons) > 1 else ""
+        return reasons[0] + more
+    if snapshot.unknown:
+        return ("no benchmark member this kind knows: "
+                + ", ".join(f"{shown(name)} (unit unknown)" for name in snapshot.unknown[:5])
+                + (", ..." if len(snapshot.unknown) > 5 else ""))
+    if members == 0:
+        return "no rows in any of its members: no *.csv at the root or under one top folder"
+    return f"no rows in any of its {members} benchmark members"
+
+
 def _read(snapshot: Snapshot, archive: ZipReader, info: zipfile.ZipInfo, name: str,
-          member: _Member) -> None:
+          member: Member) -> None:
     """The rows of a member, streamed. utf-8-sig drops a byte-order mark; newline="" keeps
     newlines inside quoted fields; a field over csv's limit (128 kB) is an error."""
     try:
@@ -108,70 +304,124 @@ def _read(snapshot: Snapshot, archive: ZipReader, info: zipfile.ZipInfo, name: s
         raise PayloadError(f"{info.filename}: unreadable: {error}") from None
 
 
-def _member(snapshot: Snapshot, name: str, member: _Member, table: Iterator[list[str]]) -> None:
+def value_column(header: list[str], positions: dict[str, int]) -> str | None:
+    """The rule: ``mean_score`` where the member has it, else the column just before
+    ``Release date``."""
+    if "mean_score" in positions:
+        return "mean_score"
+    release_at = positions.get("Release date")
+    return header[release_at - 1].strip() if release_at else None
+
+
+@dataclass
+class _Metric:
+    benchmark: str
+    column: str
+    at: int
+
+
+def _member(snapshot: Snapshot, name: str, member: Member, table: Iterator[list[str]]) -> None:
     header = next(table, None)
     if header is None:
-        return
+        raise PayloadError(f"{name}: empty, without a header row")
     positions: dict[str, int] = {}
     for index, column in enumerate(header):
         positions.setdefault(column.strip(), index)
-    missing = [column for column in member.required if column not in positions]
-    if missing:
-        raise PayloadError(f"{name}: missing column {missing[0]!r}")
     at = positions.get
-    subjects = [positions[c] for c in member.subject]
-    key_at = at(member.key) if member.key else None
-    source_at = at(member.source) if member.source else None
+    headline = member.value or value_column(header, positions)
+    if headline is None:
+        raise PayloadError(f"{name}: no value column (neither 'mean_score' nor a column "
+                           "before 'Release date')")
+    if headline not in positions:
+        raise PayloadError(f"{name}: missing its value column {headline!r}")
+    own = headline == "mean_score"  # Epoch's own runs: dated when they started, only
+    if own and "Started at" not in positions:
+        raise PayloadError(f"{name}: missing column 'Started at'")
+    dates = [positions["Started at"]] if own else [
+        positions[c] for c in RESULT_DATES if c in positions]
+    fallback = None if own else at("Release date")
+    if not dates and fallback is None:
+        raise PayloadError(f"{name}: no date column ('Release date' or one of "
+                           f"{', '.join(RESULT_DATES)})")
+    id_at = at("id")  # only a lowercase id is a key
+    groups = ([[positions[c] for c in group if c in positions] for group in member.key]
+              if member.key and id_at is None else None)
+    parts = [positions[c] for c in KEY_PARTS if c in positions]
+    if id_at is None and not groups and not parts:
+        raise PayloadError(f"{name}: no key column ('id' or 'Model version')")
+    metrics = [_Metric(benchmark_id(name, member), headline, positions[headline])]
+    metrics += [_Metric(b, c, positions[c]) for b, c in member.also if c in positions]
+    subjects = [positions[c] for c in member.subjects if c in positions]
+    named = [(attribute, positions[c]) for attribute, c in
+             (*member.attributes.items(), ("org", "Organization")) if c in positions]
     method_at = at(member.method) if member.method else None
-    date_at = positions[member.date]
-    metrics = [(metric, at(metric.column)) for metric in member.metrics]
-    ci = (at("CI_low"), at("CI_high"))
+    ci = (at("CI_low"), at("CI_high")) if member.ci else (None, None)
     # A short row is read through a dict of the columns used, not padded to the header's
     # width (a header of a million columns over a million short rows).
-    used = {p for p in (*subjects, key_at, source_at, method_at, date_at, *ci,
-                        *(p for _, p in metrics)) if p is not None}
+    used = {p for p in (id_at, method_at, fallback, *ci, *dates, *parts, *subjects,
+                        *(p for group in groups or () for p in group),
+                        *(p for _, p in named), *(m.at for m in metrics)) if p is not None}
     need = max(used) + 1
-    seen: set[tuple[str, str]] = set()
+    unit, scale = member.unit, member.scale
+    seen: set[str] = set()
+    occurrences: dict[str, int] = {}
+    blank = dict.fromkeys((m.benchmark for m in metrics), 0)
     for number, row in enumerate(table, 2):
         cells: list[str] | dict[int, str] = row
         if len(row) < need:
             if not row:
                 continue  # a blank line
             cells = {p: row[p] if p < len(row) else "" for p in used}
-        subject = ""
-        for position in subjects:
-            subject = cells[position].strip()
-            if subject:
-                break
-        source = cells[source_at].strip() if source_at is not None else ""
-        key = cells[key_at].strip() if key_at is not None else f"{subject} | {source}"
-        if not key.strip(" |"):
-            snapshot.notes.append(f"{name} line {number}: no key, skipped")
+        if id_at is not None:
+            key = cells[id_at].strip()
+        elif groups is not None:
+            key = " | ".join(next((v for p in group if (v := cells[p].strip())), "")
+                             for group in groups)
+            if not key.strip(" |"):
+                key = ""
+        else:
+            key = " | ".join(v for p in parts if (v := cells[p].strip()))
+            if key:
+                occurrences[key] = n = occurrences.get(key, 0) + 1
+                key = f"{key} #{n}"
+        if not key:
+            snapshot.skip(metrics[0].benchmark, f"{name} line {number}: no key, skipped")
             continue
-        attributes: dict[str, AttrValue] = {}
-        if source:
-            attributes["reported-by"] = source
+        if key in seen:
+            snapshot.skip(metrics[0].benchmark,
+                          f"{name} line {number}: duplicate key {shown(key)}, skipped")
+            continue
+        seen.add(key)
+        subject = next((v for p in subjects if (v := cells[p].strip())), key)
+        date = None
+        for position in dates:
+            if raw := cells[position].strip():
+                date = result_date(raw, formats=_DATES)
+                break
+        else:
+            if fallback is not None:
+                date = result_date(cells[fallback], formats=_DATES)
+        attributes: dict[str, AttrValue] = {a: v for a, p in named if (v := cells[p].strip())}
         if member.method:  # METR rows: a blank or absent version is 1.0
             method = METHODS.get(cells[method_at].strip() if method_at is not None else "")
             if method:
                 attributes["method"] = method
-        for metric, column_at in metrics:
-            raw = cells[column_at] if column_at is not None else ""
+        for index, metric in enumerate(metrics):
+            raw = cells[metric.at]
             if not raw.strip():
-                continue  # e.g. no 80% horizon before 2026-03
-            if (metric.benchmark, key) in seen:
-                snapshot.notes.append(f"{name} line {number}: duplicate key {key!r}, skipped")
+                blank[metric.benchmark] += 1  # e.g. no ECI score yet: not a result
                 continue
-            seen.add((metric.benchmark, key))
-            value = snapshot.value(metric.benchmark, key, subject or key, raw, unit=metric.unit,
-                                   column=metric.column, scale=metric.scale)
+            value = snapshot.value(metric.benchmark, key, subject, raw, unit=unit,
+                                   column=metric.column, scale=scale)
             if value is None:
                 continue
             low = high = None
-            if metric.benchmark == "metr-p50-horizon" and None not in ci:
-                low, high = as_float(cells[ci[0]]), as_float(cells[ci[1]])  # type: ignore[index]
+            if index == 0 and ci[0] is not None and ci[1] is not None:
+                low, high = as_float(cells[ci[0]]), as_float(cells[ci[1]])
             snapshot.observations.append(Observation(
-                benchmark=metric.benchmark, key=key, subject=subject or key,
-                value=round(value, 9), result_date=result_date(cells[date_at], formats=_DATES),
-                ci_low=low, ci_high=high, attributes=attributes,
+                benchmark=metric.benchmark, key=key, subject=subject, value=round(value, 9),
+                result_date=date, ci_low=low, ci_high=high, attributes=attributes,
             ))
+    for benchmark, count in blank.items():
+        if count:
+            snapshot.blank[benchmark] = count

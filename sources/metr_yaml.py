@@ -28,11 +28,11 @@ from sources.base import (
     result_date,
     text,
 )
+from sources.kinds import Benchmark, FixedKind
 
 KIND = "metr-yaml"
 METRICS = {"p50_horizon_length": "metr-p50-horizon", "p80_horizon_length": "metr-p80-horizon"}
 ATTRIBUTES: dict[str, type] = {"method": str, "scaffold": str}
-BENCHMARKS: dict[str, dict[str, type]] = dict.fromkeys(METRICS.values(), ATTRIBUTES)
 METHODS = {"METR-Horizon-v1": "1.0", "METR-Horizon-v1.0": "1.0", "METR-Horizon-v1.1": "1.1"}
 
 
@@ -47,7 +47,7 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
     for raw_model, entry in data["results"].items():
         model = text(raw_model) or str(raw_model)  # a key: a scalar (a date, None...)
         if not isinstance(entry, dict):
-            snapshot.notes.append(f"{model}: not a mapping, skipped")
+            snapshot.skip("", f"{model}: not a mapping, skipped")
             continue
         method = _method(entry.get("benchmark_name")) or file_method
         released = result_date(entry.get("release_date"))
@@ -64,6 +64,11 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
     if not snapshot.observations and not snapshot.rejections:
         raise PayloadError("no horizon estimates found")
     return snapshot
+
+
+SOURCE_KIND = FixedKind(
+    KIND, tuple(Benchmark(benchmark, "min", ATTRIBUTES) for benchmark in METRICS.values()),
+    parse)
 
 
 def _load(body: bytes) -> Any:

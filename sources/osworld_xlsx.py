@@ -41,14 +41,16 @@ from sources.base import (
     shown,
 )
 from sources.base import range_problem as _range_problem
+from sources.kinds import Benchmark, FixedKind
 
 KIND = "osworld-xlsx"
 VERIFIED = "osworld-verified"
 SELF_REPORTED = "osworld-self-reported"
-BENCHMARKS: dict[str, dict[str, type]] = {
-    VERIFIED: {"steps": int, "approach": str, "single-rollout": bool, "org": str, "runs": int},
-    SELF_REPORTED: {"sheet": str, "org": str},
-}
+BENCHMARKS = (
+    Benchmark(VERIFIED, "%", {"steps": int, "approach": str, "single-rollout": bool,
+                              "org": str, "runs": int}),
+    Benchmark(SELF_REPORTED, "%", {"sheet": str, "org": str}),
+)
 SHEETS = {"Screenshot": "screenshot", "A11y_tree": "a11y_tree",
           "Screenshot_A11y_tree": "screenshot_a11y_tree", "Set-of-Mark": "set_of_mark"}
 _RUN_COLUMNS = (("Score", "Score 2", "Score 3"), ("Run 1", "Run 2", "Run 3"))
@@ -82,6 +84,9 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
     if not snapshot.observations and not snapshot.rejections:
         raise PayloadError("no result rows found")
     return snapshot
+
+
+SOURCE_KIND = FixedKind(KIND, BENCHMARKS, parse)
 
 
 def _checked_copy(body: bytes, max_bytes: int) -> bytes:
@@ -192,7 +197,7 @@ def _verified(snapshot: Snapshot, rows: list[list[Any]]) -> None:
             continue  # the sheet carries ~1,000 formatted but empty rows
         steps = as_float(cell("Max steps"))  # finite
         if steps is None:
-            snapshot.notes.append(f"{model}: no 'Max steps', skipped")
+            snapshot.skip(VERIFIED, f"{model}: no 'Max steps', skipped")
             continue
         names = run_columns if run_columns else ("Success rate",)
         scores = [cell(name) for name in names if _text(cell(name))]
@@ -215,7 +220,7 @@ def _group(snapshot: Snapshot, model: str, steps: int, runs: list[dict[str, Any]
                 return
             values.append(value)
     if not values:
-        snapshot.notes.append(f"{key}: no score yet")
+        snapshot.blank[VERIFIED] = snapshot.blank.get(VERIFIED, 0) + 1  # no score yet
         return
     dated = [(d, run) for run in runs if (d := _date(run["cell"]("Date"))) is not None]
     latest = max(dated, key=lambda item: item[0])[1] if dated else runs[-1]
@@ -247,9 +252,7 @@ def _self_reported(snapshot: Snapshot, sheet: str, rows: list[list[Any]]) -> Non
         value = snapshot.value(SELF_REPORTED, key, model, cell("Score"), unit="%", column="Score")
         if value is None:
             continue
-        date = _date(cell("Date"))
-        if date is None and _text(cell("Date")):
-            snapshot.notes.append(f"{key}: unreadable date {_text(cell('Date'))!r}")
+        date = _date(cell("Date"))  # free text that does not parse: the row is undated
         attributes: dict[str, AttrValue] = {"sheet": sheet}
         if org := _text(cell("Institution")):
             attributes["org"] = org

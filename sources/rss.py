@@ -26,9 +26,9 @@ from sources.base import (
     result_date,
     safe_link,
 )
+from sources.kinds import FixedKind
 
 KIND = "rss"
-BENCHMARKS: dict[str, dict[str, type]] = {}
 _LANGUAGE = re.compile(r"^/[a-z]{2}(?:-[A-Za-z]{2,4})?(?=/)")
 
 
@@ -48,7 +48,7 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
         link = safe_link(entry.get("link"))
         identity = link or _plain(entry.get("id"))
         if not identity:
-            snapshot.notes.append("an item without an http(s) link or an id was skipped: "
+            snapshot.skip("", "an item without an http(s) link or an id was skipped: "
                                   f"{_plain(entry.get('title'))[:80]!r}")
             continue
         key = canonical(identity)
@@ -60,6 +60,9 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
     if not snapshot.reports:
         raise PayloadError("the feed has no items")
     return snapshot
+
+
+SOURCE_KIND = FixedKind(KIND, (), parse)  # reports, no numbers
 
 
 def canonical(link: str) -> str:

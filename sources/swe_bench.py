@@ -23,6 +23,7 @@ from sources.base import (
     result_date,
     text,
 )
+from sources.kinds import Benchmark, FixedKind
 
 KIND = "swe-bench-leaderboards"
 
@@ -42,7 +43,6 @@ ATTRIBUTES: dict[str, type] = {
     "open-source": bool,
     "org": str,
 }
-BENCHMARKS: dict[str, dict[str, type]] = dict.fromkeys(BOARDS.values(), ATTRIBUTES)
 
 # Found with literal searches, each byte looked at once: a regex with `[^>]*` or `.*?` here
 # goes quadratic on a page of many unclosed `<script` tags.
@@ -65,13 +65,17 @@ def parse(body: bytes, headers: Mapping[str, str] | None = None, *,
             continue
         results = board.get("results")
         if not isinstance(results, list):
-            snapshot.notes.append(f"{name}: 'results' is not a list, skipped")
+            snapshot.skip(benchmark, f"{name}: 'results' is not a list, skipped")
             continue
         for row in results:
             _row(snapshot, benchmark, name, row)
     if not snapshot.observations and not snapshot.rejections:
         raise PayloadError("no leaderboard rows found")
     return snapshot
+
+
+SOURCE_KIND = FixedKind(
+    KIND, tuple(Benchmark(benchmark, "%", ATTRIBUTES) for benchmark in BOARDS.values()), parse)
 
 
 def _boards(body: bytes) -> list[Any]:
@@ -106,7 +110,7 @@ def _embedded(page: bytes) -> bytes:
 
 def _row(snapshot: Snapshot, benchmark: str, board: str, row: Any) -> None:
     if not isinstance(row, dict) or not isinstance(row.get("folder"), str):
-        snapshot.notes.append(f"{board}: a row without a folder was skipped")
+        snapshot.skip(benchmark, f"{board}: a row without a folder was skipped")
         return
     key = f"{board}/{row['folder']}"
     subject = text(row.get("name")) or row["folder"]

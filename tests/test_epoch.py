@@ -32,13 +32,13 @@ def epoch(fixtures: Path) -> Path:
 
 
 def build(folder: Path, members: dict[str, str], extra: dict[str, bytes] | None = None) -> bytes:
-    """A zip like Epoch's, from the captured CSVs (members may sit in a folder)."""
+    """A zip like Epoch's, from the captured CSVs, its members in one top folder."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for member, name in members.items():
             archive.write(folder / name, f"benchmark_data/{member}")
         for member, data in (extra or {}).items():
-            archive.writestr(member, data)
+            archive.writestr(f"benchmark_data/{member}", data)
     return buffer.getvalue()
 
 
@@ -59,7 +59,9 @@ def test_april_zip(epoch: Path) -> None:
     assert Counter(o.benchmark for o in snapshot.observations) == {
         "metr-p50-horizon": 46, "osworld": 56, "swe-bench-bash-only": 33,
         "swe-bench-verified": 25, "metr-p80-horizon": 13}
-    assert snapshot.rejections == [] and snapshot.notes == []
+    assert snapshot.rejections == [] and snapshot.skipped == [] and snapshot.failed == {}
+    # A member the unit table does not know is listed, not read; the metadata is no member.
+    assert snapshot.unknown == ["osworld_2_external.csv"]
     # Fractions become percent; Epoch's own SWE-bench runs are out of 484 tasks.
     top = best(snapshot, "swe-bench-verified")
     assert (top.subject, top.value, top.result_date) == ("claude-opus-4-6", 78.719008264,
@@ -88,7 +90,7 @@ def test_january_zip_has_no_80_percent_horizons(epoch: Path) -> None:
     assert Counter(o.benchmark for o in snapshot.observations) == {
         "metr-p50-horizon": 33, "swe-bench-verified": 23}
     assert find(snapshot, "metr-p50-horizon", "claude-opus-4-5-20251101_16K").attributes == {
-        "method": "1.0"}
+        "method": "1.0", "org": "Anthropic"}
 
 
 def test_byte_order_mark_newlines_in_fields_and_day_first_dates(epoch: Path) -> None:
@@ -102,7 +104,8 @@ def test_byte_order_mark_newlines_in_fields_and_day_first_dates(epoch: Path) -> 
 @pytest.mark.parametrize("members, reason", [
     ({"swe_bench_verified.csv": b"Model version,mean_score\nx,0.5\n"},
      "swe_bench_verified.csv: missing column 'Started at'"),
-    ({"other.csv": b"a\n1\n"}, "no rows in any of"),
+    ({"other.csv": b"a\n1\n"},
+     "no benchmark member this kind knows: 'other.csv' \\(unit unknown\\)"),
 ])
 def test_unusable_zips(members: dict[str, bytes], reason: str) -> None:
     buffer = io.BytesIO()
