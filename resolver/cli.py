@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from resolver import __version__
+from resolver.cli_trend import scores, trend
 from resolver.errors import NotFound, ResolverError
 
 if TYPE_CHECKING:
@@ -97,6 +98,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     RESOLVER_CONFIG (default: <state dir>/resolver.toml).
     """
     ctx.obj = _Context(verbose)
+
+
+cli.add_command(trend)
+cli.add_command(scores)
 
 
 # -- running --------------------------------------------------------------------------------

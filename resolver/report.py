@@ -10,9 +10,11 @@ from sqlite_utils import Database
 import sources as source_kinds
 from resolver import clock, numbers
 from resolver.claims import SourceKinds, parse_cached
+from resolver.cli_trend import made
 from resolver.errors import NotFound
 from resolver.settings import Settings, Source
 from resolver.sota import SourceView, Views, corroboration
+from resolver.trend import Trends
 from state import polls
 from state import predictions as store
 from state.records import (
@@ -27,9 +29,10 @@ from state.records import (
 
 
 def summary(db: Database, p: Prediction, views: Views | None = None,
-            kinds: SourceKinds | None = None) -> JSON:
+            kinds: SourceKinds | None = None, trends: Trends | None = None) -> JSON:
     """What ``predict list --json`` says of a prediction; with ``views`` (the sources now),
-    also where it stands: its unit and the best qualifying row now, whatever its date."""
+    also where it stands: its unit, the best qualifying row now whatever its date, and (with
+    ``trends``) the trend's projection and the claim's pace (DESIGN section 12)."""
     evidence = deciding_row(store.last_evidence(db, p.id)) if p.status != "open" else None
     item: JSON = {
         "id": p.id, "claim": p.claim, "status": p.status, "outcome": p.outcome,
@@ -46,6 +49,10 @@ def summary(db: Database, p: Prediction, views: Views | None = None,
         item["best_now"] = None if best is None else {
             "value": best.value, "subject": best.version.subject, "key": best.row.key,
             "result_date": best.version.result_date}
+        if trends is not None:
+            projection = trends.projection(claim, p.threshold) if p.status == "open" else None
+            item["projection"] = projection.to_json() if projection else None
+            item["pace"] = trends.pace(claim, p.threshold, made(p))
     return item
 
 
@@ -68,7 +75,9 @@ def _deadline(claim: str) -> str | None:
 def summaries(db: Database, settings: Settings, *,
               status: Status | None = None) -> list[JSON]:
     views = Views(db, clock.now())
-    return [summary(db, p, views, settings.kinds) for p in store.all_(db, status=status)]
+    trends = Trends(views)
+    return [summary(db, p, views, settings.kinds, trends)
+            for p in store.all_(db, status=status)]
 
 
 def listing(items: list[JSON]) -> list[str]:
@@ -93,7 +102,8 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
     if p is None:
         raise NotFound(f"no prediction with id {prediction_id!r} (see: resolver predict list)")
     now = clock.now()
-    result = summary(db, p, Views(db, now), settings.kinds)
+    views = Views(db, now)
+    result = summary(db, p, views, settings.kinds, Trends(views))
     settled = p.bet.settle(p.status, p.outcome) if p.bet else None
     result.update(
         raw=p.raw, registered_at=p.registered_at, url=p.url, quote=p.quote,
@@ -159,6 +169,11 @@ def render_detail(item: JSON) -> str:
         now = item.get("best_now")
         if now and (not best or now["key"] != best["key"]):
             lines.append(f"  best now:   {shown(now)} (any date)")
+    if item.get("projection"):
+        lines.append(f"  trend:      {_projection(item['projection'], item['threshold'], unit)}")
+    if item.get("pace") is not None:
+        lines.append(f"  pace:       {item['pace']:.0%} of the pace the claim needed "
+                     "(100% = exactly on pace)")
     for other in item.get("corroboration") or []:
         said = shown(other["best"]) if other["best"] else "no qualifying row"
         note = "" if other["filters_applied"] else " (its rows lack this claim's filters)"
@@ -186,6 +201,15 @@ def render_detail(item: JSON) -> str:
     if any(e["evidence"] for e in item["events"]):
         lines.append("  re-derive: resolver evidence SHA256 -o payload  (the archived bytes)")
     return "\n".join(lines)
+
+
+def _projection(projection: JSON, threshold: float, unit: str) -> str:
+    crossing = projection["crossing_date"]
+    line = (f"the fitted line reaches {numbers.threshold(threshold, unit)} on {crossing}"
+            if crossing else "the fitted line never reaches the threshold")
+    return (f"P(yes) {numbers.probability(projection['p_by_deadline'])}; {line} "
+            f"({projection['n']} frontier rows since {projection['since']}, as of the poll "
+            f"at {projection['at']})")
 
 
 def sources(db: Database, settings: Settings) -> list[JSON]:
