@@ -37,7 +37,7 @@ def verify(ctx: _Context, targets: tuple[str, ...], as_json: bool) -> None:
     from resolver.errors import ResolverError
     from resolver.verify import EXIT_DIVERGED
 
-    bundles = [t for t in targets if t.lower().endswith(".zip")]
+    bundles = [t for t in targets if t.lower().endswith(".zip") and Path(t).is_file()]
     if bundles:
         if len(targets) != 1:
             raise ResolverError("give one BUNDLE.zip, or prediction ids, not both")

@@ -32,7 +32,15 @@ from sqlite_utils import Database
 from resolver import __version__
 from resolver.errors import NotFound, ResolverError
 from resolver.settings import Settings
-from resolver.verify import ArchivedPoll, History, Report, Unreadable, archived_polls, rederive
+from resolver.verify import (
+    ArchivedPoll,
+    History,
+    Report,
+    Unreadable,
+    archived_polls,
+    load_payload,
+    rederive,
+)
 from state import chain, payloads
 from state import predictions as store
 from state.records import JSON, Baseline, Bet, Prediction, decision_from_json
@@ -64,10 +72,9 @@ def export(db: Database, settings: Settings, prediction_id: str) -> bytes:
     entries: dict[str, bytes] = {}
     for sha in sorted({poll.sha256 for poll in polls}):
         try:
-            full, body = payloads.load(db, sha)
-        except payloads.UnknownSnapshot as error:
+            entries[f"payloads/{sha}"] = load_payload(db, sha)
+        except Unreadable as error:
             raise ResolverError(f"cannot export {p.id}: {error}") from None
-        entries[f"payloads/{full}"] = body
     head = chain.head(db)
     entries["manifest.json"] = _json({
         "format": FORMAT, "prediction": p.id, "resolver_version": __version__,

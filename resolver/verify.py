@@ -30,8 +30,9 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from resolver import __version__
-from resolver.errors import NotFound
+from resolver.errors import NotFound, ResolverError
 from resolver.settings import Settings, SourceSettings
+from resolver.sota import Views
 from state import chain, payloads
 from state import predictions as store
 from state.db import write
@@ -99,6 +100,7 @@ class Verdict:
     prediction_id: str
     events: int
     recorded_by: list[str]  # the distinct versions that recorded its events
+    event_versions: list[str | None] = field(default_factory=list)  # per event, in order
     divergence: Divergence | None = None
     problem: str | None = None  # it could not be re-derived (a payload missing, ...)
     notes: list[str] = field(default_factory=list)  # polls the current parser refuses
@@ -120,7 +122,8 @@ class Verdict:
 
     def to_json(self) -> JSON:
         return {"id": self.prediction_id, "ok": self.ok, "events": self.events,
-                "recorded_by": self.recorded_by, "derived_by": __version__,
+                "recorded_by": self.recorded_by, "event_versions": self.event_versions,
+                "derived_by": __version__,
                 "divergence": self.divergence.to_json() if self.divergence else None,
                 "problem": self.problem, "notes": self.notes}
 
@@ -173,7 +176,7 @@ def verify_store(db: Database, settings: Settings, ids: tuple[str, ...] = ()) ->
     chosen = [_get(db, pid) for pid in dict.fromkeys(ids)] if ids else store.all_(db)
     kinds = settings.source_kinds()
     histories = [history_of(db, p, kinds.get(p.source or "")) for p in chosen]
-    verdicts = rederive(histories, lambda sha: _load(db, sha), settings)
+    verdicts = rederive(histories, lambda sha: load_payload(db, sha), settings)
     return Report(chain.head(db), problems, verdicts)
 
 
@@ -184,7 +187,8 @@ def _get(db: Database, prediction_id: str) -> Prediction:
     return prediction
 
 
-def _load(db: Database, sha: str) -> bytes:
+def load_payload(db: Database, sha: str) -> bytes:
+    """A payload's raw bytes, checked against its sha256; Unreadable if they are not."""
     try:
         full, body = payloads.load(db, sha)
     except payloads.UnknownSnapshot as error:
@@ -232,11 +236,15 @@ def rederive(histories: list[History], payload: PayloadReader,
     for history in histories:
         p = history.prediction
         versions = sorted({v or "unknown" for v in history.versions})
-        verdicts[p.id] = Verdict(p.id, len(history.events), versions)
+        verdicts[p.id] = Verdict(p.id, len(history.events), versions, list(history.versions))
         if not p.manual and p.source is not None:
             by_source.setdefault(p.source, []).append(history)
     for source, group in by_source.items():
-        derived, notes, problem = _replay(source, group, payload, settings)
+        try:
+            derived, notes, problem = _replay(source, group, payload, settings)
+        except Exception as error:  # an edited bundle must not end in a traceback
+            derived, notes = {}, []
+            problem = f"the replay of {source} failed: {type(error).__name__}: {error}"
         for history in group:
             verdict = verdicts[history.prediction.id]
             verdict.notes = notes
@@ -295,8 +303,9 @@ def _replay(source: str, group: list[History], payload: PayloadReader,
     cursor = 0
     with _quiet():
         for index in range(len(polls) + 1):
+            views: dict[str, Views] = {}  # what the polls so far saw, per moment
             while cursor < len(steps) and steps[cursor][0][0] <= index:
-                steps[cursor][1](db, scratch_settings)
+                steps[cursor][1](db, scratch_settings, views)
                 cursor += 1
             if index == len(polls):
                 break
@@ -307,14 +316,18 @@ def _replay(source: str, group: list[History], payload: PayloadReader,
                 except Unreadable as error:
                     return {}, notes, f"the payload of the poll at {poll.at}: {error}"
             assert body is not None
-            outcome = poller.poll_bytes(db, scratch_settings, configured, body, at=poll.at,
-                                        url=f"archive:{poll.sha256}")
+            try:
+                outcome = poller.poll_bytes(db, scratch_settings, configured, body, at=poll.at,
+                                            url=f"archive:{poll.sha256}")
+            except ResolverError as error:  # polls out of order: an edited poll list
+                return {}, notes, f"the poll at {poll.at} cannot be replayed: {error}"
             if not outcome.poll.ok:
                 notes.append(f"the poll at {poll.at} now fails: {outcome.poll.error}")
     return {h.prediction.id: store.events(db, h.prediction.id) for h in group}, notes, None
 
 
-_Step = tuple[tuple[int, int, str, int], Callable[[Database, Settings], None]]
+_Action = Callable[[Database, Settings, dict[str, Views]], None]
+_Step = tuple[tuple[int, int, str, int], _Action]
 
 
 def _steps(group: list[History], times: list[str]) -> Iterator[_Step]:
@@ -327,18 +340,22 @@ def _steps(group: list[History], times: list[str]) -> Iterator[_Step]:
         order += 1
         for event in history.events:
             where = max(after, bisect.bisect_right(times, event.at))
-            action = _apply(history, event) if _is_input(event) else _evaluate(history, event.at)
-            yield (where, 1, event.at, order), action
+            if _is_input(event):
+                yield (where, 1, event.at, order), _apply(history, event)
+            elif not (where > after and times[where - 1] == event.at):
+                # (An event at a poll made after the registration: that poll's own
+                # evaluation re-derives it.)
+                yield (where, 1, event.at, order), _evaluate(history, event.at)
             order += 1
 
 
-def _register(history: History) -> Callable[[Database, Settings], None]:
+def _register(history: History) -> _Action:
     p = history.prediction
     fresh = dataclasses.replace(
         p, status="open", outcome=None, status_at=None, deciding=None, baseline=None,
         threshold=None if p.baseline is not None else p.threshold)
 
-    def run(db: Database, settings: Settings) -> None:
+    def run(db: Database, settings: Settings, views: dict[str, Views]) -> None:
         from resolver.lifecycle import freeze_baselines
 
         with write(db):
@@ -348,8 +365,8 @@ def _register(history: History) -> Callable[[Database, Settings], None]:
     return run
 
 
-def _apply(history: History, event: Event) -> Callable[[Database, Settings], None]:
-    def run(db: Database, settings: Settings) -> None:
+def _apply(history: History, event: Event) -> _Action:
+    def run(db: Database, settings: Settings, views: dict[str, Views]) -> None:
         with write(db):
             now = store.get(db, history.prediction.id)
             assert now is not None
@@ -363,10 +380,10 @@ def _apply(history: History, event: Event) -> Callable[[Database, Settings], Non
     return run
 
 
-def _evaluate(history: History, at: str) -> Callable[[Database, Settings], None]:
+def _evaluate(history: History, at: str) -> _Action:
     """Evaluate this one prediction at ``at``, as an evaluation of the live run did."""
 
-    def run(db: Database, settings: Settings) -> None:
+    def run(db: Database, settings: Settings, views: dict[str, Views]) -> None:
         from resolver.claims import parse_cached
         from resolver.lifecycle import Evaluator
 
@@ -379,6 +396,7 @@ def _evaluate(history: History, at: str) -> Callable[[Database, Settings], None]
             if recorded and recorded[-1].at > at:
                 return  # time only moves forward, per prediction
             evaluator = Evaluator(db, at=at, recorded_at=at, sources=settings.kinds)
+            evaluator.view = views.setdefault(at, evaluator.view)  # shared until the next poll
             evaluator.step(now, parse_cached(now.claim, settings.kinds))
 
     return run
