@@ -12,6 +12,7 @@ import click
 
 from resolver import __version__
 from resolver.cli_trend import scores, trend
+from resolver.cli_verify import export, verify
 from resolver.errors import NotFound, ResolverError
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 cli.add_command(trend)
 cli.add_command(scores)
+cli.add_command(verify)
+cli.add_command(export)
 
 
 # -- running --------------------------------------------------------------------------------
@@ -120,6 +123,11 @@ def run(ctx: _Context, once: bool) -> None:
         failed = run_once(ctx.settings, ctx.db)
         for name, reason in failed:
             click.echo(f"{name}: {reason}", err=True)
+        enabled = [s for s in ctx.settings.resolved_sources().values() if s.enabled]
+        if failed and len(failed) == len(enabled) and all(
+                reason.startswith(("cannot connect", "timed out")) for _, reason in failed):
+            click.echo("no source could be reached (offline?): the README's \"Try it offline "
+                       "on recorded payloads\" runs the same cycle on recorded files", err=True)
         sys.exit(EXIT_SOURCES_FAILED if failed else 0)
     from resolver.daemon import Daemon
 

@@ -52,14 +52,10 @@ def import_prediction_files(db: Database, settings: Settings) -> list[tuple[str,
 
 def run_once(settings: Settings, db: Database) -> list[tuple[str, str]]:
     """One cycle; returns (source, reason) for each source that failed."""
-    fetcher = poller.make_fetcher(settings)
-    try:
-        return cycle(db, settings, fetcher, catch_up=False)
-    finally:
-        fetcher.close()
+    return cycle(db, settings, catch_up=False)
 
 
-def cycle(db: Database, settings: Settings, fetcher: Fetcher, *, catch_up: bool,
+def cycle(db: Database, settings: Settings, *, catch_up: bool,
           running: Callable[[], bool] = lambda: True) -> list[tuple[str, str]]:
     """Register the predictions files, poll every enabled source, then write the digests that
     are due and notify: polls come first, so a digest reflects them (DESIGN section 8).
@@ -67,19 +63,41 @@ def cycle(db: Database, settings: Settings, fetcher: Fetcher, *, catch_up: bool,
     from resolver import digest
 
     import_prediction_files(db, settings)
-    failed: list[tuple[str, str]] = []
-    for source in settings.resolved_sources().values():
-        if not running():
-            return failed
-        if source.enabled:
-            name, reason = poll_safely(db, settings, source, fetcher)
-            if reason is not None:
-                failed.append((name, reason))
+    enabled = [s for s in settings.resolved_sources().values() if s.enabled]
+    failed = [(name, reason) for name, reason in poll_all(settings, enabled, running=running)
+              if reason is not None]
+    if not running():
+        return failed
     for day in digest.due_dates(db, settings, now=dt.datetime.now(dt.UTC), catch_up=catch_up):
         if digest.write_once(db, settings, day):
             log.event("digest", date=day.isoformat())
     _notify(db, settings)
     return failed
+
+
+POLLERS = 8  # sources polled at once in a cycle: an unreachable network costs one timeout
+
+
+def poll_all(settings: Settings, chosen: list[Source], *,
+             running: Callable[[], bool] = lambda: True) -> list[tuple[str, str | None]]:
+    """Poll ``chosen`` sources, a few at once, each with its own connection to the store and
+    its own fetcher (their writes still take turns: one write transaction at a time).
+    Returns (source, why it failed or None) in the sources' order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(source: Source) -> tuple[str, str | None]:
+        if not running():
+            return source.name, "not polled: the daemon is stopping"
+        db = open_db(settings.state_dir)
+        fetcher = poller.make_fetcher(settings)
+        try:
+            return poll_safely(db, settings, source, fetcher)
+        finally:
+            fetcher.close()
+            db.conn.close()
+
+    with ThreadPoolExecutor(max_workers=POLLERS, thread_name_prefix="poll") as pool:
+        return list(pool.map(one, chosen))
 
 
 def poll_safely(db: Database, settings: Settings, source: Source,
@@ -181,7 +199,7 @@ class Daemon:
                           error=f"{type(error).__name__}: {error}")
 
     def _start(self) -> None:
-        self._guard("start", cycle, self.db, self.settings, self.fetcher, catch_up=True,
+        self._guard("start", cycle, self.db, self.settings, catch_up=True,
                     running=self._running)
 
     def _running(self) -> bool:

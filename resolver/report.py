@@ -15,7 +15,7 @@ from resolver.errors import NotFound
 from resolver.settings import Settings, Source
 from resolver.sota import SourceView, Views, corroboration
 from resolver.trend import Trends
-from state import polls
+from state import chain, polls
 from state import predictions as store
 from state.records import (
     JSON,
@@ -111,6 +111,7 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
         criteria=p.criteria, late_days=p.late_days, confirm_hours=p.confirm_hours,
         confirm_polls=p.confirm_polls,
         events=[event.to_json() for event in store.events(db, prediction_id)],
+        chain=chain.head(db).to_json(),
         settlement=settled.to_json() if settled else None,
     )
     if not p.manual:
@@ -199,7 +200,11 @@ def render_detail(item: JSON) -> str:
         if isinstance(proof, LateEvidence):
             lines.append(f"      deciding poll: {proof.poll_at} snapshot {proof.poll_sha256}")
     if any(e["evidence"] for e in item["events"]):
-        lines.append("  re-derive: resolver evidence SHA256 -o payload  (the archived bytes)")
+        lines.append("  re-derive: resolver evidence SHA256 -o payload  (the archived bytes);"
+                     f" resolver verify {item['id']}")
+    if item.get("chain"):
+        lines.append(f"  event log:  events {item['chain']['events']}, head "
+                     f"{item['chain']['head']}")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import sources
 from tests.conftest import ROOT, Cli, only
 from tests.server import FixtureServer
 
@@ -229,3 +230,26 @@ def test_log_lines_are_json_when_asked(cli: Cli, swe_bench: Path) -> None:
     assert [line["event"] for line in lines] == ["poll", "rejected"]
     assert (lines[0]["source"], lines[0]["status"], lines[0]["rows"]) == ("swe-bench", "ok", 277)
     assert lines[1]["level"] == "warning" and lines[1]["reason"].startswith("value 271")
+
+
+def test_run_once_offline_costs_one_timeout_and_points_to_the_offline_trial(
+        cli: Cli, http: FixtureServer) -> None:
+    """Every source unreachable (a closed loopback port): they are tried at once, so the
+    cycle takes about one timeout, and the last line says where to go from there."""
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = {f"RESOLVER_SOURCES__{s.name.upper().replace('-', '_')}__URL":
+           f"http://127.0.0.1:{closed}/{s.name}" for s in sources.BUILTIN}
+    started = time.monotonic()
+    result = cli("run", "--once", expect=3, RESOLVER_HTTP_TIMEOUT="3s", **env)
+    took = time.monotonic() - started
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == len(sources.BUILTIN) + 1
+    assert all(line.split(": ", 1)[1].startswith("cannot connect to 127.0.0.1:")
+               for line in lines[:-1])
+    assert lines[-1].startswith("no source could be reached (offline?)")
+    assert took < 3 * 2  # sequentially it was one timeout per source
