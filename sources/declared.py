@@ -133,8 +133,11 @@ def _compiled(expression: str) -> Any:
     try:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "a syntax error"
-        raise OptionsError("rows", f"{shown(expression)} does not compile: {first}") from None
+        lines = str(error).strip().splitlines()
+        problem = lines[0].rstrip(":") if lines else "a syntax error"
+        if isinstance(at := getattr(error, "lex_position", None), int):
+            problem += f" at character {at}"
+        raise OptionsError("rows", f"{shown(expression)} does not compile: {problem}") from None
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,14 @@ def _json_rows(body: bytes, mapping: Declaration) -> tuple[Iterable[tuple[str, A
 
 
 def _what(value: Any) -> str:
-    return "null" if value is None else f"a {type(value).__name__}"
+    """A JSON value's kind, as JSON names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an object"
 
 
 def _read(snapshot: Snapshot, mapping: Declaration, rows: Iterable[tuple[str, Any]],
