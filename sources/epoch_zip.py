@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ from typing import Any
 
 from sources.base import (
     MAX_BYTES,
+    UNIT_RANGES,
     AttrValue,
     Observation,
     OptionsError,
@@ -363,9 +365,13 @@ def _member(snapshot: Snapshot, name: str, member: Member, table: Iterator[list[
                         *(p for _, p in named), *(m.at for m in metrics)) if p is not None}
     need = max(used) + 1
     unit, scale = member.unit, member.scale
+    low, high = UNIT_RANGES[unit]
+    positive = unit == "min"  # 0 minutes is not a horizon
     seen: set[str] = set()
     occurrences: dict[str, int] = {}
+    parsed_dates: dict[str, str | None] = {}
     blank = dict.fromkeys((m.benchmark for m in metrics), 0)
+    append = snapshot.observations.append
     for number, row in enumerate(table, 2):
         cells: list[str] | dict[int, str] = row
         if len(row) < need:
@@ -392,36 +398,49 @@ def _member(snapshot: Snapshot, name: str, member: Member, table: Iterator[list[
                           f"{name} line {number}: duplicate key {shown(key)}, skipped")
             continue
         seen.add(key)
-        subject = next((v for p in subjects if (v := cells[p].strip())), key)
-        date = None
-        for position in dates:
-            if raw := cells[position].strip():
-                date = result_date(raw, formats=_DATES)
+        subject = key
+        for position in subjects:
+            if found := cells[position].strip():
+                subject = found
+                break
+        for position in dates:  # the first non-blank wins, parsed or not
+            if raw_date := cells[position].strip():
                 break
         else:
-            if fallback is not None:
-                date = result_date(cells[fallback], formats=_DATES)
-        attributes: dict[str, AttrValue] = {a: v for a, p in named if (v := cells[p].strip())}
+            raw_date = cells[fallback].strip() if fallback is not None else ""
+        if raw_date in parsed_dates:
+            date = parsed_dates[raw_date]
+        else:
+            date = parsed_dates[raw_date] = result_date(raw_date, formats=_DATES)
+        attributes: dict[str, AttrValue] = {}
+        for attribute, position in named:
+            if stated := cells[position].strip():
+                attributes[attribute] = stated
         if member.method:  # METR rows: a blank or absent version is 1.0
             method = METHODS.get(cells[method_at].strip() if method_at is not None else "")
             if method:
                 attributes["method"] = method
         for index, metric in enumerate(metrics):
             raw = cells[metric.at]
-            if not raw.strip():
-                blank[metric.benchmark] += 1  # e.g. no ECI score yet: not a result
-                continue
-            value = snapshot.value(metric.benchmark, key, subject, raw, unit=unit,
-                                   column=metric.column, scale=scale)
-            if value is None:
-                continue
-            low = high = None
+            try:  # the common case, checked inline: a plain number within the unit's range
+                value: float | None = float(raw) * scale if len(raw) <= 100 else None
+            except ValueError:
+                value = None
+                if not raw.strip():
+                    blank[metric.benchmark] += 1  # e.g. no ECI score yet: not a result
+                    continue
+            if (value is None or not math.isfinite(value) or not low <= value <= high
+                    or (positive and value == low)):
+                value = snapshot.value(metric.benchmark, key, subject, raw, unit=unit,
+                                       column=metric.column, scale=scale)  # says why not
+                if value is None:
+                    continue
+            ci_low = ci_high = None
             if index == 0 and ci[0] is not None and ci[1] is not None:
-                low, high = as_float(cells[ci[0]]), as_float(cells[ci[1]])
-            snapshot.observations.append(Observation(
-                benchmark=metric.benchmark, key=key, subject=subject, value=round(value, 9),
-                result_date=date, ci_low=low, ci_high=high, attributes=attributes,
-            ))
+                ci_low, ci_high = as_float(cells[ci[0]]), as_float(cells[ci[1]])
+            append(Observation(metric.benchmark, key, subject,
+                               value if scale == 1 else round(value, 9), date, ci_low,
+                               ci_high, attributes))
     for benchmark, count in blank.items():
         if count:
             snapshot.blank[benchmark] = count
