@@ -13,7 +13,6 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -21,20 +20,17 @@ import sources as source_kinds
 from resolver.errors import ClaimError
 from resolver.filters import Filter, format_number
 from resolver.periods import Period, date_problem, parse_period
+from sources import Catalog
 
 OPERATORS = (">=", ">", "<=", "<")
 METR_METHODS = {"1.1": "metr", "1.0": "metr-1-0"}
 DEFAULT_METR_METHOD = "1.1"  # a constant of this release (DESIGN section 3)
-FLAG_FILTERS = ("checked", "pass@1", "open-weights", "open-source", "single-rollout")
-COMPARISON_FILTERS = ("steps",)
-TEXT_FILTERS = ("approach", "org", "sheet")
-FILTER_NAMES = (*FLAG_FILTERS, *COMPARISON_FILTERS, *TEXT_FILTERS, "model", "source")
 
 _TOKEN = re.compile(
     r'(?P<space>\s+)|(?P<string>"(?:[^"\\]|\\.)*"?)|(?P<op>>=|<=|>|<|=|~)|(?P<word>[^\s"<>=~]+)'
 )
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(%|min|h|x)?$")
+_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(%|min|h|x|pts)?$")
 MAX_MINUTES = 1_000_000  # the largest horizon a source may state (DESIGN section 2)
 MAX_REGEX = 200
 _PLAIN_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
@@ -45,7 +41,7 @@ class Claim:
     benchmark: str
     method: str | None  # METR method ("1.0", "1.1"); None for other benchmarks
     op: str
-    unit: str  # "%" or "min"
+    unit: str  # "%", "min" or "pts"
     threshold: float | None  # absolute threshold in the unit; None when relative
     multiple: float | None  # N of "N x sota@DATE"
     sota_end: dt.date | None  # the end (exclusive) of DATE's period in "sota@DATE"
@@ -97,7 +93,7 @@ class Claim:
             threshold = f"{format_number(self.multiple)}x sota@{self.sota_last_day.isoformat()}"
         else:
             assert self.threshold is not None
-            threshold = format_number(self.threshold) + self.unit
+            threshold = format_number(self.threshold) + ("" if self.unit == "pts" else self.unit)
         if self.start is None:
             window = f"by {self.last_day.isoformat()}"
         else:
@@ -120,9 +116,9 @@ class _Token:
 
 
 class _Parser:
-    def __init__(self, text: str, source_kinds_: Mapping[str, str]) -> None:
+    def __init__(self, text: str, catalog: Catalog) -> None:
         self.text = text
-        self.sources = source_kinds_
+        self.catalog = catalog
         self.tokens = self._tokenize(text)
         self.index = 0
 
@@ -167,7 +163,8 @@ class _Parser:
         if op_token.text not in OPERATORS:
             raise self.error(f"expected an operator (>=, >, <=, <), found {op_token.text!r}",
                              op_token)
-        unit = source_kinds.UNITS[benchmark]
+        unit = self.catalog.unit(benchmark)
+        assert unit is not None  # metric() checked it
         threshold, multiple, sota_end = self.threshold(benchmark, unit)
         start, end = self.window()
         basis = self.dated()
@@ -187,8 +184,8 @@ class _Parser:
     def metric(self) -> tuple[str, str | None, _Token]:
         token = self.take("a benchmark")
         name, _, method = token.text.partition("@")
-        if name not in source_kinds.UNITS:
-            known = ", ".join(source_kinds.UNITS)
+        if self.catalog.unit(name) is None:
+            known = ", ".join(self.catalog.ids())
             raise self.error(f"unknown benchmark {name!r}; known: {known}", token)
         if not name.startswith("metr-"):
             if method:
@@ -210,7 +207,7 @@ class _Parser:
         if not math.isfinite(number):
             raise self.error(f"the threshold {token.text!r} is not a finite number", token)
         if suffix is None and (nxt := self.peek()) is not None and nxt.text in ("%", "min", "h",
-                                                                                 "x"):
+                                                                                 "x", "pts"):
             suffix = nxt.text
             self.index += 1
         if suffix == "x":
@@ -221,6 +218,11 @@ class _Parser:
             if period is None:
                 raise self.error(date_problem(sota_token.text[5:]), sota_token)
             return None, number, period.end
+        if unit == "pts":
+            if suffix not in (None, "pts"):
+                raise self.error(f"{benchmark} is measured in points: write a bare number, "
+                                 f"such as {match.group(1)}", token)
+            return number, None, None
         if suffix is None:
             raise self.error(f"the threshold needs a unit: {benchmark} is measured in "
                              f"{_unit_name(unit)}, e.g. {_example(unit)}", token)
@@ -286,33 +288,40 @@ class _Parser:
         return filters
 
     def filter(self) -> Filter:
+        """One filter: a flag (``checked``), a comparison (``steps <= 50``), a text match
+        (``org = "..."``, any text attribute a source states), ``model ~ "regex"`` or
+        ``source = NAME``. Whether the claim's source states it is checked once the source is
+        known (``check_filters``)."""
         token = self.take("a filter")
         name = token.text.lower()
-        if name in FLAG_FILTERS:
-            return Filter(name, position=token.position)
-        if name not in FILTER_NAMES:
-            raise self.error(f"unknown filter {token.text!r}; known: {', '.join(FILTER_NAMES)}",
-                             token)
-        op = self.take("an operator")
-        if name in COMPARISON_FILTERS:
-            if op.text not in (*OPERATORS, "="):
-                raise self.error(f"{name} takes <=, <, >=, > or = and a number", op)
-            number = self.take("a number")
-            if not _PLAIN_NUMBER.match(number.text) or not math.isfinite(float(number.text)):
-                raise self.error(f"{name} compares with a number, found {number.text!r}",
-                                 number)
-            return Filter(name, op.text, float(number.text), token.position)
-        expected = "~" if name == "model" else "="
-        if op.text != expected:
-            raise self.error(f"{name} takes {expected!r}, found {op.text!r}", op)
+        if token.kind != "word" or not _FILTER_WORD.fullmatch(name):
+            raise self.error(f"expected a filter, found {token.text!r}", token)
+        op = self.peek()
+        if op is None or op.kind != "op":
+            return Filter(name, position=token.position)  # a flag
+        self.index += 1
+        if name == "model" and op.text != "~":
+            raise self.error(f"model takes '~', found {op.text!r}", op)
+        if name != "model" and op.text == "~":
+            raise self.error(f"only model takes '~' (a regular expression); {name} takes "
+                             "'=' or a comparison", op)
         value = self.take("a value")
         if name == "source":
-            if value.kind != "word":
-                raise self.error("source takes a source name, such as epoch-hub", value)
+            if op.text != "=" or value.kind != "word":
+                raise self.error("source takes a source name, such as source = epoch-hub",
+                                 value)
             return Filter(name, "=", value.text, value.position)
+        if value.kind == "word" and _PLAIN_NUMBER.match(value.text):
+            if not math.isfinite(float(value.text)):
+                raise self.error(f"{name} compares with a number, found {value.text!r}", value)
+            return Filter(name, op.text, float(value.text), token.position)
         if value.kind != "string":
-            raise self.error(f'{name} takes a double-quoted string, e.g. {name} {expected} "..."',
-                             value)
+            if name in _NUMERIC_FILTERS:
+                raise self.error(f"{name} compares with a number, found {value.text!r}", value)
+            raise self.error(f'{name} takes a double-quoted string, e.g. {name} {op.text} '
+                             '"..."', value)
+        if op.text not in ("=", "~"):
+            raise self.error(f"{name} compares text with '=', not {op.text!r}", op)
         text = _unquote(value.text)
         if name == "model":
             if len(text) > MAX_REGEX:
@@ -332,52 +341,73 @@ class _Parser:
                              "a claim reads one source; 'source =' is given twice")
         if named:
             name = str(named[0].value)
-            if name not in self.sources:
-                known = ", ".join(self.sources)
+            if self.catalog.source(name) is None:
+                known = ", ".join(self.catalog.names())
                 raise ClaimError(self.text, named[0].position,
                                  f"unknown source {name!r}; known: {known}")
-            if benchmark not in source_kinds.benchmarks_of(name, self.sources[name]):
+            if self.catalog.benchmark(benchmark, name) is None:
                 raise ClaimError(self.text, named[0].position,
                                  f"source {name} has no benchmark {benchmark}")
             return name
         if method is not None:
             return METR_METHODS[method]
-        primary = source_kinds.primary_source(benchmark)
-        if primary is None:  # pragma: no cover - every benchmark in UNITS has one
+        primary = self.catalog.primary(benchmark)
+        if primary is None:  # pragma: no cover - metric() checked the benchmark
             raise self.error(f"no source yields {benchmark}", metric_token)
         return primary
 
     def check_filters(self, benchmark: str, source: str, filters: list[Filter]) -> None:
-        attributes = source_kinds.benchmarks_of(source, self.sources[source]).get(benchmark, {})
+        """Every filter names an attribute the claim's source states, of the right type:
+        a flag is a yes/no attribute, a comparison a number, ``=`` with text a text one."""
+        found = self.catalog.benchmark(benchmark, source)
+        attributes = dict(found.attributes) if found else {}
+        where = "" if source == self.catalog.primary(benchmark) else f" on {source}"
+        has = ", ".join(a for a in attributes if a not in _HIDDEN) or "none"
         for f in filters:
             if f.name in ("model", "source"):
                 continue
-            if f.name not in attributes:
-                has = ", ".join(a for a in attributes if a not in ("method", "runs")) or "none"
-                where = "" if source == source_kinds.primary_source(benchmark) else f" on {source}"
+            kind = attributes.get(f.name) if f.name not in _HIDDEN else None
+            if kind is None:
+                known_anywhere = any(f.name in b.attributes for s in self.catalog.sources
+                                     for b in s.benchmarks)
+                problem = (f"{benchmark}{where} has no attribute {f.name!r}" if known_anywhere
+                           else f"unknown filter {f.name!r}: {benchmark}{where} has no such "
+                           "attribute")
+                raise ClaimError(self.text, f.position, f"{problem}; it has {has}")
+            wanted = ("flag" if kind is bool else "number" if kind in (int, float) else "text")
+            written = ("flag" if f.op is None else "number" if isinstance(f.value, float)
+                       else "text")
+            if wanted != written:
+                how = {"flag": f"{f.name}", "number": f"{f.name} <= N",
+                       "text": f'{f.name} = "..."'}[wanted]
                 raise ClaimError(self.text, f.position,
-                                 f"{benchmark}{where} has no attribute {f.name!r}; it has {has}")
+                                 f"{f.name} is a {_KIND_WORDS[wanted]} attribute: write {how}")
+
+
+_HIDDEN = ("method", "runs")  # stated by rows, but not filters a claim writes
+_NUMERIC_FILTERS = ("steps",)
+_KIND_WORDS = {"flag": "yes/no", "number": "numeric", "text": "text"}
+_FILTER_WORD = re.compile(r"[a-z][a-z0-9@]*(?:-[a-z0-9@]+)*")
 
 
 def _unit_name(unit: str) -> str:
-    return "percent" if unit == "%" else "minutes or hours"
+    return {"%": "percent", "min": "minutes or hours"}.get(unit, "points (a bare number)")
 
 
 def _example(unit: str) -> str:
-    return "85%" if unit == "%" else "480min or 8h"
+    return {"%": "85%", "min": "480min or 8h"}.get(unit, "160")
 
 
-SourceKinds: TypeAlias = tuple[tuple[str, str], ...]  # (source name, kind), sorted by name
+SourceKinds: TypeAlias = Catalog  # what every configured source yields
 
 
 @functools.lru_cache(maxsize=262144)
-def parse_cached(text: str, sources: SourceKinds) -> Claim:
+def parse_cached(text: str, catalog: Catalog) -> Claim:
     """Claims are immutable, so a process parses each normalized claim once."""
-    return parse(text, dict(sources))
+    return parse(text, catalog)
 
 
-def parse(text: str, sources: Mapping[str, str] | None = None) -> Claim:
-    """Parse and check a claim. ``sources`` maps the configured source names to their kinds
-    (default: the built-in sources)."""
-    known = sources if sources is not None else {s.name: s.kind for s in source_kinds.BUILTIN}
-    return _Parser(text, known).claim()
+def parse(text: str, catalog: Catalog | None = None) -> Claim:
+    """Parse and check a claim against what the configured sources yield (default: the
+    built-in sources)."""
+    return _Parser(text, catalog or source_kinds.builtin_catalog()).claim()

@@ -209,6 +209,7 @@ def predict() -> None:
 @click.option("--url")
 @click.option("--quote")
 @click.option("--probability", type=float, help="The author's stated probability (0-1).")
+@click.option("--made", help="When the claim was made public (YYYY-MM-DD; default: now).")
 @click.option("--late-days", type=int)
 @click.option("--confirm-hours", type=float)
 @click.option("--confirm-polls", type=int)
@@ -343,6 +344,16 @@ def sources(ctx: _Context, as_json: bool) -> None:
             click.echo(f"  last failure: {item['last_failure']}: {item['last_error']}")
         for flag in item["suspicious"]:
             click.echo(f"  suspicious: {flag['benchmark']}: {flag['reason']}")
+        notes = item["notes"]
+        for benchmark, reason in sorted(notes.get("failed", {}).items()):
+            click.echo(f"  {item['name']}: {benchmark} did not parse ({reason}); its rows are "
+                       "kept as they were")
+        for member in notes.get("unknown", []):
+            click.echo(f"  new member {member}: unit unknown (map it with "
+                       f"[sources.{item['name']}.members.\"{member}\"] unit and scale)")
+        if item["benchmarks"] and len(item["benchmarks"]) <= 60:
+            shown = ", ".join(f"{b['id']} ({b['rows']})" for b in item["benchmarks"])
+            click.echo(f"  benchmarks (live rows): {shown}")
     from resolver.clock import now
     from resolver.digest import predictions_file_problems
 

@@ -57,14 +57,15 @@ def trend(ctx: _Context, benchmark: str, source_name: str | None, since: str | N
 
 
 def _series(settings: Settings, benchmark: str, source_name: str | None) -> Series:
-    import sources as source_kinds
     from resolver.claims import DEFAULT_METR_METHOD, METR_METHODS
     from resolver.filters import Filter
     from resolver.trend import Series
 
+    catalog = settings.kinds
     name, _, method = benchmark.partition("@")
-    if name not in source_kinds.UNITS:
-        raise ResolverError(f"unknown benchmark {name!r}; known: {', '.join(source_kinds.UNITS)}")
+    unit = catalog.unit(name)
+    if unit is None:
+        raise ResolverError(f"unknown benchmark {name!r}; known: {', '.join(catalog.ids())}")
     if not name.startswith("metr-"):
         if method:
             raise ResolverError(f"only METR metrics take a method; {name} has none")
@@ -74,19 +75,18 @@ def _series(settings: Settings, benchmark: str, source_name: str | None) -> Seri
         if method_or_none not in METR_METHODS:
             raise ResolverError(f"unknown METR method {method_or_none!r}; known: "
                                 f"{', '.join(sorted(METR_METHODS))}")
-    kinds = dict(settings.kinds)
     if source_name is None:
-        source = (METR_METHODS[method_or_none] if method_or_none
-                  else source_kinds.primary_source(name))
-        assert source is not None  # every benchmark in UNITS has a primary source
+        source = (METR_METHODS[method_or_none] if method_or_none else catalog.primary(name))
+        assert source is not None  # a benchmark with a unit has a primary source
     else:
-        if source_name not in kinds:
-            raise ResolverError(f"unknown source {source_name!r}; known: {', '.join(kinds)}")
-        if name not in source_kinds.benchmarks_of(source_name, kinds[source_name]):
+        if catalog.source(source_name) is None:
+            raise ResolverError(f"unknown source {source_name!r}; known: "
+                                f"{', '.join(catalog.names())}")
+        if catalog.benchmark(name, source_name) is None:
             raise ResolverError(f"source {source_name} has no benchmark {name}")
         source = source_name
     filters = (Filter("method", "=", method_or_none),) if method_or_none else ()
-    return Series(source, name, method_or_none, source_kinds.UNITS[name], "result", filters)
+    return Series(source, name, method_or_none, unit, "result", filters)
 
 
 def _date(text: str, option: str) -> dt.date:
@@ -121,10 +121,8 @@ def _open_claims(db: Database, settings: Settings, series: Series,
 
 
 def made(p: Prediction) -> str:
-    """When the claim was made public: its ``made`` field once the store has one, else its
-    registration."""
-    stated = getattr(p, "made", None)
-    return str(stated) if stated else p.registered_at
+    """When the claim was made public: ``made``, else its registration."""
+    return p.made_at
 
 
 def _trend_json(found: Trend, claims: list[dict[str, Any]]) -> dict[str, Any]:

@@ -147,6 +147,9 @@ def _sources(db: Database, settings: Settings, start: str, end: str) -> list[JSO
             "errors": health.errors, "rejected": health.rejected,
             "suspicious": [{"benchmark": b, "reason": r}
                            for b, r in sorted(health.suspicious.items())],
+            "members_failed": [{"benchmark": b, "reason": r}
+                               for b, r in sorted(health.members_failed.items())],
+            "members_unknown": health.unknown,
         })
     result.extend(predictions_file_problems(db, end))
     return result

@@ -61,7 +61,7 @@ def due(claim: Claim, late_days: int) -> str:
 def show(value: float, unit: str) -> str:
     """A value in an event's reason: two decimals at most, in the claim's unit (the event's
     evidence keeps the full value)."""
-    return format_number(round(value, 2)) + unit
+    return format_number(round(value, 2)) + ("" if unit == "pts" else unit)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
     started = time.perf_counter()
     if at is not None:
         _check_order(db, source.name, at)  # early, before any work; again under the lock
-    module = source_kinds.kind_module(source.kind)
+    module = source_kinds.kind(source.kind)
     last = last_success(db, source.name)
     fetched: Fetched | None = None
     error: str | None = None
@@ -119,7 +119,8 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
         if last is None or sha != last["sha256"]:
             try:
                 snapshot = module.parse(fetched.body, fetched.headers,
-                                        max_bytes=settings.max_payload)
+                                        max_bytes=settings.max_payload,
+                                        options=source.options)
             except PayloadError as problem:
                 error = f"unusable payload: {problem.reason}"
             except Exception as problem:  # any parser failure is a failed fetch
@@ -170,10 +171,9 @@ def _record(db: Database, settings: Settings, source: Source, when: str, info: F
         result = record_failure(db, source=source.name, at=when, info=info,
                                 error=error or "no payload")
     elif snapshot is not None and packing is not None and sha is not None:
-        undated = undate_future(snapshot, when)
         result = record_snapshot(db, source=source.name, at=when, info=info,
-                                 size=packing.size, digest=sha, snapshot=snapshot)
-        result.undated = undated
+                                 size=packing.size, digest=sha, snapshot=snapshot,
+                                 undated=undate_future(snapshot, when))
     else:
         result = record_unchanged(db, source=source.name, at=when, info=info)
     changes: list[Change] = []

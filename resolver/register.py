@@ -31,8 +31,8 @@ _WEB_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # What a person may not change by registering again (DESIGN section 4); title, quote and url
 # may change. Timing values are kept as captured (defaults may have changed since).
-IMMUTABLE = ("probability", "author", "bet", "deadline", "criteria")
-_FIELDS = {"id", "claim", "title", "author", "quote", "url", "probability", "late_days",
+IMMUTABLE = ("probability", "author", "made", "bet", "deadline", "criteria")
+_FIELDS = {"id", "claim", "title", "author", "quote", "url", "probability", "made", "late_days",
            "confirm_hours", "confirm_polls", "bet", "deadline", "criteria"}
 
 
@@ -71,14 +71,14 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> P
         late_days=None, confirm_hours=None, confirm_polls=None, deadline=None,
         criteria=text["criteria"], probability=_probability(entry.get("probability"), prefix),
         bet=_bet(entry.get("bet"), prefix), title=text["title"], author=text["author"], url=url,
-        quote=text["quote"], registered_at="")
+        quote=text["quote"], registered_at="", made=_made(entry.get("made"), prefix))
     if prediction.raw == MANUAL:
         return _manual(prediction, entry, prefix)
     if entry.get("deadline") is not None:
         raise RegistrationError(f"{prefix}'deadline' is only for manual claims; a claim's "
                                 "window gives its deadline")
     try:
-        claim = claims.parse(raw, settings.source_kinds())
+        claim = claims.parse(raw, settings.kinds)
     except ClaimError as error:
         raise RegistrationError(f"{prefix}{error}") from None
     source = settings.resolved_sources()[claim.source]
@@ -119,6 +119,22 @@ def _timing(entry: Mapping[str, Any], name: str, default: float, prefix: str) ->
         raise RegistrationError(f"{prefix}'{name}' must be a whole number from 0 to {limit:,}"
                                 f" (got {value!r})")
     return int(value)
+
+
+def _made(value: Any, prefix: str) -> str | None:
+    """``made``: the day the claim was made public (a TOML date or YYYY-MM-DD)."""
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, dt.date) else value
+    try:
+        day = dt.date.fromisoformat(text[:10]) if isinstance(text, str) and len(text) == 10 \
+            else None
+    except ValueError:
+        day = None
+    if day is None or not periods.FIRST_YEAR <= day.year <= periods.LAST_YEAR:
+        raise RegistrationError(f"{prefix}'made' must be a date (YYYY-MM-DD) in "
+                                f"{periods.FIRST_YEAR}-{periods.LAST_YEAR}, got {value!r}")
+    return day.isoformat()
 
 
 def _probability(value: Any, prefix: str) -> float | None:

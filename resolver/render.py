@@ -170,7 +170,8 @@ def render_markdown(content: JSON) -> str:
         for item in content["awaiting_judgment"]:
             lines.append(f"- {_code(item['id'])}: {_md(item['reason'])}")
         lines.append("")
-    problems = [s for s in content["sources"] if s["failed"] or s["rejected"] or s["suspicious"]]
+    problems = [s for s in content["sources"] if s["failed"] or s["rejected"] or s["suspicious"]
+                or s.get("members_failed") or s.get("members_unknown")]
     if problems:
         lines += ["## Source health", ""]
         for item in problems:
@@ -182,6 +183,12 @@ def render_markdown(content: JSON) -> str:
                 lines.append(f"- {_md(item['name'])}: {_md(flag['benchmark'])} looks suspicious "
                              f"({_md(flag['reason'])}); nothing retracted until three polls "
                              "agree")
+            for flag in item.get("members_failed", []):
+                lines.append(f"- {_md(item['name'])}: {_md(flag['benchmark'])} did not parse "
+                             f"({_md(flag['reason'])}); its rows are kept as they were")
+            for member in item.get("members_unknown", []):
+                lines.append(f"- {_md(item['name'])}: new member {_md(member)}: unit unknown "
+                             "(map it in [sources.NAME.members] to ingest it)")
             for rejection in item["rejected"]:
                 lines.append(f"- {_md(item['name'])}: rejected {_md(rejection['subject'])} "
                              f"({_md(rejection['key'])}): {_md(rejection['reason'])}")

@@ -7,15 +7,13 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-import sources as source_kinds
 from resolver import clock, numbers
 from resolver.claims import SourceKinds, parse_cached
-from resolver.cli_trend import made
 from resolver.errors import NotFound
 from resolver.settings import Settings, Source
 from resolver.sota import SourceView, Views, corroboration
 from resolver.trend import Trends
-from state import chain, polls
+from state import chain, polls, rows
 from state import predictions as store
 from state.records import (
     JSON,
@@ -40,7 +38,7 @@ def summary(db: Database, p: Prediction, views: Views | None = None,
         "evidence": _public_evidence(evidence), "title": p.title, "author": p.author,
         "source": p.source, "deadline": p.deadline or _deadline(p.claim),
         "baseline": p.baseline.text if p.baseline else None,
-        "threshold": p.threshold, "probability": p.probability,
+        "threshold": p.threshold, "probability": p.probability, "made": p.made_at[:10],
     }
     if views is not None and kinds is not None and not p.manual:
         claim = parse_cached(p.claim, kinds)
@@ -52,7 +50,7 @@ def summary(db: Database, p: Prediction, views: Views | None = None,
         if trends is not None:
             projection = trends.projection(claim, p.threshold) if p.status == "open" else None
             item["projection"] = projection.to_json() if projection else None
-            item["pace"] = trends.pace(claim, p.threshold, made(p))
+            item["pace"] = trends.pace(claim, p.threshold, p.made_at)
     return item
 
 
@@ -128,11 +126,12 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
 
 def _benchmark_sources(settings: Settings, benchmark: str) -> dict[str, dict[str, type]]:
     """The enabled sources that yield ``benchmark``, with the attributes each states."""
+    sources = settings.resolved_sources()
     found = {}
-    for name, source in settings.resolved_sources().items():
-        attributes = source_kinds.benchmarks_of(name, source.kind).get(benchmark)
-        if attributes is not None and source.enabled:
-            found[name] = attributes
+    for name in settings.kinds.yielding(benchmark):
+        yielded = settings.kinds.benchmark(benchmark, name)
+        if yielded is not None and sources[name].enabled:
+            found[name] = dict(yielded.attributes)
     return found
 
 
@@ -149,7 +148,7 @@ def render_detail(item: JSON) -> str:
     if item["raw"] not in (item["claim"], "manual"):
         lines.append(f"  as written: {item['raw']}")
     if item["author"]:
-        lines.append(f"  author:     {item['author']}")
+        lines.append(f"  author:     {item['author']}, made {item['made']}")
     if item["probability"] is not None:
         lines.append(f"  probability: {numbers.probability(item['probability'])} "
                      "(the author's, that it resolves yes)")
@@ -232,8 +231,23 @@ def sources(db: Database, settings: Settings) -> list[JSON]:
             "last_failure": health.last_failure, "last_error": health.last_error,
             "failing_since": health.failing_since, "stale": bool(stale),
             "suspicious": [flag.to_json() for flag in health.suspicious],
+            "benchmarks": _benchmarks(db, settings, source.name),
+            "notes": polls.notes(db, source.name),
         })
     return result
+
+
+def _benchmarks(db: Database, settings: Settings, source: str) -> list[JSON]:
+    """Every benchmark the source yields, with its unit, live rows and best row now."""
+    live = rows.live_counts(db, source)
+    listed: list[JSON] = []
+    for benchmark in settings.kinds.benchmarks(source).values():
+        count, best = live.get(benchmark.id, (0, None))
+        listed.append({"id": benchmark.id, "unit": benchmark.unit, "rows": count,
+                       "best": None if best is None else {
+                           "value": best.value, "subject": best.subject, "key": best.key,
+                           "result_date": best.result_date}})
+    return listed
 
 
 def is_stale(source: Source, health: polls.Health, now: str) -> bool:

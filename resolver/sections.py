@@ -31,7 +31,7 @@ def records(db: Database, sources: SourceKinds, start: str | None, end: str) -> 
     """Per source and benchmark, a dated row first seen in [start, end) that beats every live
     dated row seen before ``start`` (an undated row never qualifies, so it sets no record)."""
     found = []
-    for source, _kind in sources:
+    for source in sources.names():
         after = rows_as_of(db, source, _before(end))
         before = rows_as_of(db, source, _before(start)) if start else {}
         for benchmark, rows in sorted(after.items()):

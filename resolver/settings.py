@@ -27,8 +27,9 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 import sources as source_kinds
 from resolver import __version__
-from resolver.claims import SourceKinds
 from resolver.errors import ConfigError
+from sources import Catalog
+from sources.base import OptionsError
 
 ENV_PREFIX = "RESOLVER_"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -81,6 +82,26 @@ class SourceSettings(BaseModel):
     late_days: int | None = Field(default=None, ge=0, le=3653)
     confirm_hours: float | None = Field(default=None, ge=0, le=87660, allow_inf_nan=False)
     confirm_polls: int | None = Field(default=None, ge=0, le=10_000)
+    # The options of a kind (DESIGN section 2): a declared csv/json source's mapping, and
+    # epoch-hub's mapping of members its unit table does not know. The kind checks them.
+    rows: str | None = None
+    benchmark: str | None = None
+    unit: str | None = None
+    scale: float | None = Field(default=None, allow_inf_nan=False)
+    value: str | None = None
+    date: str | None = None
+    key: str | None = None
+    subject: str | None = None
+    attributes: dict[str, str] | None = None
+    members: dict[str, dict[str, Any]] | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in OPTIONS if getattr(self, name) is not None}
+
+
+CONFIRM_POLLS = 2  # the default of every source (DESIGN section 4)
+OPTIONS = ("rows", "benchmark", "unit", "scale", "value", "date", "key", "subject",
+           "attributes", "members")
 
 
 class Source(BaseModel):
@@ -95,6 +116,7 @@ class Source(BaseModel):
     late_days: int
     confirm_hours: float
     confirm_polls: int
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -189,25 +211,28 @@ class Settings(BaseSettings):
         for name, own in self.sources.items():
             if name in result:
                 continue
+            kinds = ", ".join(kind.name for kind in source_kinds.REGISTRY)
             if own.kind is None or own.url is None:
                 raise ConfigError(f"sources.{name}: a new source needs 'kind' and 'url' "
-                                  f"(kinds: {', '.join(sorted(source_kinds.KINDS))})")
-            if own.kind not in source_kinds.KINDS:
+                                  f"(kinds: {kinds})")
+            if own.kind not in {kind.name for kind in source_kinds.REGISTRY}:
                 raise ConfigError(f"sources.{name}.kind: unknown kind {own.kind!r}; known: "
-                                  f"{', '.join(sorted(source_kinds.KINDS))}")
-            result[name] = self._source(name, own.kind, own.url, own, 30, 72)
+                                  f"{kinds}")
+            # A source a user adds takes the timing defaults a built-in one has.
+            result[name] = self._source(name, own.kind, own.url, own,
+                                        source_kinds.BuiltinSource.late_days,
+                                        source_kinds.BuiltinSource.confirm_hours)
         return result
 
     def _source(self, name: str, kind: str, url: str, own: SourceSettings, late_days: int,
                 confirm_hours: float) -> Source:
-        implemented = kind in source_kinds.KINDS
         return Source(
             name=name, kind=kind, url=own.url or url, every=own.every or self.poll_every,
-            # A kind this release cannot parse yet is never polled.
-            enabled=own.enabled and implemented, retired=own.retired,
+            enabled=own.enabled, retired=own.retired,
             late_days=_first(own.late_days, self.late_days, late_days),
             confirm_hours=_first(own.confirm_hours, self.confirm_hours, confirm_hours),
-            confirm_polls=_first(own.confirm_polls, self.confirm_polls, 2),
+            confirm_polls=_first(own.confirm_polls, self.confirm_polls, CONFIRM_POLLS),
+            options=own.options(),
         )
 
     def source_kinds(self) -> dict[str, str]:
@@ -218,9 +243,17 @@ class Settings(BaseSettings):
         return frozenset(name for name, source in self._sources.items() if source.retired)
 
     @functools.cached_property
-    def kinds(self) -> SourceKinds:
-        """(source, kind) for every configured source: what the claim language reads."""
-        return tuple(sorted(self.source_kinds().items()))
+    def kinds(self) -> Catalog:
+        """What every configured source yields: what the claim language reads."""
+        return self._catalog
+
+    @functools.cached_property
+    def _catalog(self) -> Catalog:
+        try:
+            return source_kinds.catalog({name: (source.kind, source.options)
+                                         for name, source in self._sources.items()})
+        except OptionsError as error:
+            raise ConfigError(str(error)) from None
 
 
 def _first(*values: Any) -> Any:
@@ -243,6 +276,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     try:
         settings = _with_env(environ, data)
         settings.resolved_sources()
+        settings.kinds  # noqa: B018 - a declared source's mapping is checked at start
     except ValidationError as error:
         raise ConfigError(_one_line(error, path if data else None)) from None
     return settings

@@ -30,6 +30,7 @@ class Catalog:
     sources: tuple[CatalogSource, ...]  # built-in sources first, in DESIGN's order
     _primary: dict[str, tuple[str, Benchmark]] = field(
         init=False, compare=False, hash=False, repr=False)
+    _hash: int = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         primary: dict[str, tuple[str, Benchmark]] = {}
@@ -45,6 +46,11 @@ class Catalog:
                             f"{primary[benchmark.id][0]} yields it), not {benchmark.unit}",
                             source=source.name)
         object.__setattr__(self, "_primary", primary)
+        # Hashed once: the claim language keys its cache on the catalog on every parse.
+        object.__setattr__(self, "_hash", hash(self.sources))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def names(self) -> tuple[str, ...]:
         return tuple(source.name for source in self.sources)

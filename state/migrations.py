@@ -235,3 +235,28 @@ def m005_event_chain(db: Database) -> None:
         head = chain.head_before(db, window_to)
         db.execute("UPDATE digests SET chain_events = ?, chain_head = ? WHERE date = ?",
                    [head.events, head.hash, date])
+
+
+@migrations()
+def m006_made_notes_views(db: Database) -> None:
+    _run(db, """
+        -- When a claim was made public (DESIGN section 6), NULL for at its registration.
+        ALTER TABLE predictions ADD COLUMN made TEXT;
+        -- What a poll's payload said besides rows (JSON): members that failed alone and why,
+        -- members whose unit is unknown, rows skipped without a key, dates after the poll.
+        ALTER TABLE fetches ADD COLUMN notes TEXT;
+        -- For people who browse the database (Datasette, sqlite-utils): the best live row
+        -- per source and benchmark, and each prediction's current state and evidence.
+        CREATE VIEW sota AS
+            SELECT o.source, o.benchmark, o.key, v.subject, max(v.value) AS value,
+                   v.result_date, v.first_seen
+            FROM observations o JOIN versions v ON v.id = o.version_id
+            WHERE o.retracted_at IS NULL
+            GROUP BY o.source, o.benchmark;
+        CREATE VIEW prediction_status AS
+            SELECT p.id, p.claim, p.status, p.outcome, p.status_at, p.title, p.author,
+                   p.probability, p.made, p.registered_at,
+                   (SELECT e.evidence FROM events e WHERE e.prediction_id = p.id
+                    AND e.kind = 'status' ORDER BY e.seq DESC LIMIT 1) AS evidence
+            FROM predictions p
+        """)

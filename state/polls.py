@@ -42,6 +42,10 @@ class PollResult:
     rejected: list[dict[str, str]] = field(default_factory=list)
     suspicious: list[dict[str, Any]] = field(default_factory=list)
     undated: list[dict[str, str]] = field(default_factory=list)  # dates after the poll
+    # Members that failed alone (benchmark -> reason), unknown members, skipped rows.
+    failed: dict[str, str] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -122,6 +126,8 @@ class Span:
     errors: list[str]
     rejected: list[dict[str, str]]
     suspicious: dict[str, str]  # benchmark -> reason, the latest in the span
+    members_failed: dict[str, str]  # members that failed alone: benchmark -> reason
+    unknown: list[str]  # members whose unit is unknown, new in the span (once per change)
 
 
 def span(db: Database, source: str, start: str, end: str) -> Span:
@@ -133,14 +139,27 @@ def span(db: Database, source: str, start: str, end: str) -> Span:
         " AND at >= ? AND at < ? ORDER BY error", [source, start, end])]
     rejected: list[dict[str, str]] = []
     suspicious: dict[str, str] = {}
+    failed: dict[str, str] = {}
     for items, flags in db.execute(
         "SELECT rejected, suspicious FROM fetches WHERE source = ? AND at >= ? AND at < ?"
         " AND (rejected IS NOT NULL OR suspicious IS NOT NULL) ORDER BY at, id",
             [source, start, end]):
         rejected.extend(json.loads(items or "[]"))
         for flag in json.loads(flags or "[]"):
-            suspicious[flag["benchmark"]] = flag["reason"]
-    return Span(sum(counts.values()), counts.get("failed", 0), errors, rejected, suspicious)
+            (failed if flag.get("failed") else suspicious)[flag["benchmark"]] = flag["reason"]
+    # Unknown members are news once: when a poll names one its previous poll did not.
+    unknown: list[str] = []
+    before = db.execute("SELECT notes FROM fetches WHERE source = ? AND status != 'failed'"
+                        " AND at < ? ORDER BY at DESC, id DESC LIMIT 1", [source, start]
+                        ).fetchone()
+    known = set(json.loads(before[0] or "{}").get("unknown", [])) if before else set()
+    for (text,) in db.execute("SELECT notes FROM fetches WHERE source = ? AND status != 'failed'"
+                              " AND at >= ? AND at < ? ORDER BY at, id", [source, start, end]):
+        now = json.loads(text or "{}").get("unknown", [])
+        unknown += [member for member in now if member not in known and member not in unknown]
+        known = set(now)
+    return Span(sum(counts.values()), counts.get("failed", 0), errors, rejected, suspicious,
+                failed, unknown)
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,14 @@ def reports(db: Database, start: str, end: str) -> list[Report]:
     return [Report(*row) for row in db.execute(
         "SELECT source, title, link, published, first_seen FROM reports WHERE baseline = 0"
         " AND first_seen >= ? AND first_seen < ? ORDER BY first_seen, id", [start, end])]
+
+
+def notes(db: Database, source: str) -> dict[str, Any]:
+    """What the source's last successful poll said besides rows: members that failed alone,
+    members whose unit is unknown, rows skipped, dates after the poll."""
+    row = db.execute("SELECT notes FROM fetches WHERE source = ? AND status != 'failed'"
+                     " ORDER BY at DESC, id DESC LIMIT 1", [source]).fetchone()
+    return dict(json.loads(row[0])) if row and row[0] else {}
 
 
 def last_poll_at(db: Database, source: str) -> str | None:
@@ -176,6 +203,10 @@ def record_unchanged(db: Database, *, source: str, at: str, info: FetchInfo) -> 
     assert previous is not None, "an unchanged poll needs an earlier successful one"
     fetch_id = _insert_fetch(db, source, at, "unchanged", info, sha256=previous["sha256"])
     result = PollResult(source, at, "unchanged", fetch_id, url=info.url, sha256=previous["sha256"])
+    # The same payload says the same: members that failed then fail again.
+    notes = json.loads(db.execute("SELECT notes FROM fetches WHERE id = ?",
+                                  [previous["id"]]).fetchone()[0] or "{}")
+    result.failed, result.unknown = dict(notes.get("failed", {})), list(notes.get("unknown", []))
     # The rows of the previous snapshot were seen again.
     db.execute(
         "UPDATE versions SET last_seen = ? WHERE last_seen = ? AND id IN"
@@ -208,18 +239,25 @@ def record_unchanged(db: Database, *, source: str, at: str, info: FetchInfo) -> 
                 [polls + 1, source, benchmark],
             )
             result.suspicious.append({"benchmark": benchmark, "reason": reason, "polls": polls + 1})
+    _flag_failed(result)
     _finish_fetch(db, result)
     return result
 
 
 def record_snapshot(
     db: Database, *, source: str, at: str, info: FetchInfo, size: int, digest: str,
-    snapshot: Snapshot,
+    snapshot: Snapshot, undated: list[dict[str, str]] | None = None,
 ) -> PollResult:
     """Ingest a snapshot. The caller stores its payload (``payloads.store``) in the same
-    transaction; the foreign key from the fetch to it is checked at commit."""
+    transaction; the foreign key from the fetch to it is checked at commit. A benchmark the
+    snapshot reports as failed (an Epoch member that does not parse) is left untouched: its
+    rows keep their versions, nothing is retracted, and the poll gives it no late outcome."""
     fetch_id = _insert_fetch(db, source, at, "ok", info, sha256=digest, size=size)
-    result = PollResult(source, at, "ok", fetch_id, url=info.url, sha256=digest, bytes=size)
+    result = PollResult(source, at, "ok", fetch_id, url=info.url, sha256=digest, bytes=size,
+                        undated=list(undated or []), failed=dict(snapshot.failed),
+                        unknown=list(snapshot.unknown),
+                        skipped=[{"benchmark": s.benchmark, "reason": s.reason}
+                                 for s in snapshot.skipped])
     existing = _current(db, source)
     present: dict[str, set[str]] = defaultdict(set)
     new_versions: list[tuple[Any, ...]] = []
@@ -275,8 +313,17 @@ def record_snapshot(
         result.new_reports = _record_reports(db, result, snapshot)
         result.rows += len(snapshot.reports)
     _judge_health(db, result, existing, present)
+    _flag_failed(result)
     _finish_fetch(db, result)
     return result
+
+
+def _flag_failed(result: PollResult) -> None:
+    """A failed member's benchmark is flagged in the poll (so the lifecycle takes no late
+    outcome from it), apart from the suspicious ones: nothing counts towards retraction."""
+    for benchmark, reason in sorted(result.failed.items()):
+        result.suspicious.append({"benchmark": benchmark, "reason": f"failed: {reason}",
+                                  "failed": True})
 
 
 def _record_reports(db: Database, result: PollResult, snapshot: Snapshot) -> int:
@@ -314,6 +361,8 @@ def _judge_health(
         ).fetchall()
     }
     for benchmark in sorted(set(live) | set(present)):
+        if benchmark in result.failed:
+            continue  # health is per member: a failed one keeps its rows and its health
         keys = present.get(benchmark, set())
         missing = [oid for key, oid in live[benchmark].items() if key not in keys]
         healthy_rows, suspicious_keys, polls, since = health.get(benchmark, (0, None, 0, None))
@@ -406,11 +455,14 @@ def _insert_fetch(
 
 
 def _finish_fetch(db: Database, result: PollResult) -> None:
+    notes = {name: value for name, value in (
+        ("failed", result.failed), ("unknown", result.unknown), ("skipped", result.skipped),
+        ("undated", result.undated)) if value}
     db.execute(
         "UPDATE fetches SET rows = ?, new_rows = ?, new_versions = ?, retracted = ?, restored = ?,"
-        " rejected = ?, suspicious = ?, new_reports = ? WHERE id = ?",
+        " rejected = ?, suspicious = ?, new_reports = ?, notes = ? WHERE id = ?",
         [result.rows, result.new_rows, result.new_versions, result.retracted, result.restored,
          json.dumps(result.rejected) if result.rejected else None,
          json.dumps(result.suspicious) if result.suspicious else None, result.new_reports,
-         result.fetch_id],
+         json.dumps(notes, sort_keys=True) if notes else None, result.fetch_id],
     )

@@ -35,7 +35,7 @@ COLUMNS = (
     "id", "claim", "raw", "source", "benchmark", "late_days", "confirm_hours", "confirm_polls",
     "deadline", "criteria", "probability", "bet", "title", "author", "url", "quote",
     "registered_at", "status", "outcome", "status_at", "deciding", "baseline", "due", "op",
-    "threshold", "partition",
+    "threshold", "partition", "made",
 )
 _SELECT = f"SELECT {', '.join(f'p.{name}' for name in COLUMNS)} FROM predictions p"
 

@@ -215,6 +215,12 @@ class Prediction:
     op: str | None = None
     threshold: float | None = None  # absolute, or the frozen baseline's; None until frozen
     partition: str | None = None
+    made: str | None = None  # when the claim was made public (a date); None: at registration
+
+    @property
+    def made_at(self) -> str:
+        """When the claim was made: ``made``, else its registration (DESIGN section 6)."""
+        return self.made or self.registered_at
 
     @property
     def manual(self) -> bool:

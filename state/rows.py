@@ -91,3 +91,23 @@ def polls_as_of(db: Database, source: str, at: str) -> list[Poll]:
         flagged = frozenset(item["benchmark"] for item in json.loads(suspicious or "[]"))
         polls.append(Poll(poll_at, fetch_id, sha, flagged))
     return polls
+
+
+@dataclass(frozen=True, slots=True)
+class Best:
+    value: float
+    subject: str
+    key: str
+    result_date: str | None
+
+
+def live_counts(db: Database, source: str) -> dict[str, tuple[int, Best | None]]:
+    """Per benchmark of ``source``: how many rows are live now, and the best of them."""
+    found: dict[str, tuple[int, Best | None]] = {}
+    for benchmark, count, value, subject, key, result_date in db.execute(
+        "SELECT o.benchmark, count(*), max(v.value), v.subject, o.key, v.result_date"
+        " FROM observations o JOIN versions v ON v.id = o.version_id"
+        " WHERE o.source = ? AND o.retracted_at IS NULL GROUP BY o.benchmark", [source]
+    ).fetchall():
+        found[benchmark] = (count, Best(value, subject, key, result_date))
+    return found

@@ -108,9 +108,10 @@ ERRORS = [
     ("swe-bench-verified >= 2x sota@ by 2025", 26, "malformed date ''"),
     ("swe-bench-verified >= 2x by 2025", 26, "expected sota@DATE after 2x"),
     ("swe-bench-verified >=", 22, "the claim ends early: expected a threshold"),
-    ("osworld >= 60% by 2026 where checked", 30, "osworld has no attribute 'checked'; it has none"),
+    ("osworld >= 60% by 2026 where checked", 30,
+     "osworld has no attribute 'checked'; it has agent, reported-by, org"),
     ("swe-bench-verified >= 60% by 2026 where source = epoch-hub and pass@1", 64,
-     "swe-bench-verified on epoch-hub has no attribute 'pass@1'; it has none"),
+     "swe-bench-verified on epoch-hub has no attribute 'pass@1'; it has org"),
 ]
 
 

@@ -62,9 +62,12 @@ def test_registration_is_immutable(cli: Cli, tmp_path: Path) -> None:
 
 def test_the_seed_predictions_register(cli: Cli) -> None:
     result = cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml"))
-    assert "9 registered" in result.output
+    assert "13 registered" in result.output
     listed = json.loads(cli("predict", "list", "--json").output)
     claims = {p["id"]: p["claim"] for p in listed}
+    made = {p["id"]: p["made"] for p in listed}
+    assert made["ai2027-swe-bench-85"] == made["superhuman-coder-2030"] == "2025-04-03"
+    assert claims["hle-50"] == "hle >= 50.5% by 2026-12-31 dated by result"  # a hub benchmark
     assert claims["metr-4x-in-a-year"] == (
         "metr-p50-horizon@1.1 >= 4x sota@2025-04-16 by 2026-04-16 dated by result")
     assert claims["metr-8h-in-21-months"] == (
@@ -76,7 +79,7 @@ def test_the_seed_predictions_register(cli: Cli) -> None:
     metr = json.loads(cli("show", "metr-plateau", "--json").output)
     assert (metr["late_days"], metr["confirm_hours"]) == (90, 336)
     assert cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml")).output.endswith(
-        "0 registered, 9 already registered\n")
+        "0 registered, 13 already registered\n")
 
 
 def test_manual_resolution_and_override(cli: Cli) -> None:
