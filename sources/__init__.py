@@ -4,9 +4,6 @@ The registry is explicit: ``REGISTRY`` is the tuple of source kinds (each one ob
 ``sources.kinds.SourceKind``), looked up by name with ``kind(name)``; ``BUILTIN`` lists the
 sources resolver knows out of the box (DESIGN section 2), and ``catalog(configured)`` says what
 every configured source yields and which one a claim on a benchmark reads.
-
-The older module-level answers (``KINDS``, ``UNITS``, ``kind_module``, ``benchmarks_of``,
-``primary_source``) are kept, computed from the same data, until resolver/ reads the catalog.
 """
 
 from __future__ import annotations
@@ -22,9 +19,8 @@ from sources.catalog import Catalog, CatalogSource
 from sources.kinds import Benchmark, SourceKind
 
 __all__ = [
-    "BUILTIN", "KINDS", "REGISTRY", "UNITS", "Benchmark", "BuiltinSource", "Catalog",
-    "SourceKind", "UnknownKind", "benchmarks_of", "builtin", "catalog", "kind", "kind_module",
-    "primary_source",
+    "BUILTIN", "REGISTRY", "Benchmark", "BuiltinSource", "Catalog", "SourceKind",
+    "UnknownKind", "builtin", "builtin_catalog", "catalog", "kind",
 ]
 
 REGISTRY: tuple[SourceKind, ...] = (
@@ -138,56 +134,3 @@ def _yields(name: str, kind_name: str, options: Mapping[str, Any]) -> dict[str, 
 def builtin_catalog() -> Catalog:
     """The catalog of the built-in sources as shipped."""
     return catalog()
-
-
-# -- the older answers, kept while resolver/ moves to the catalog --------------------------
-
-# The kinds resolver/ can configure and poll today: not yet the declared csv/json, which need
-# their options passed through the settings and the poller.
-KINDS: dict[str, SourceKind] = {k.name: k for k in REGISTRY if k.name not in declared.KINDS}
-
-# The unit of every built-in benchmark that today's claim language can state: percent and
-# minutes. Points benchmarks (eci, webdev-arena, geobench, lech-mazur-writing) wait for the
-# claim language to take a bare number (Catalog.unit answers for them).
-UNITS: dict[str, str] = {
-    benchmark: unit for benchmark in builtin_catalog().ids()
-    if (unit := builtin_catalog().unit(benchmark)) in ("%", "min")
-}
-
-# What epoch-hub stated for these benchmarks before every member was read; the old claim
-# checks (and their tests) list exactly these. The catalog states org and the rest.
-_BEFORE_THE_HUB: dict[str, tuple[str, ...]] = {
-    "swe-bench-verified": (), "swe-bench-bash-only": (), "osworld": (),
-    "metr-p50-horizon": ("method",), "metr-p80-horizon": ("method",),
-}
-
-
-def kind_module(kind_name: str) -> SourceKind:
-    """The kind named ``kind_name`` (the old name of ``kind``)."""
-    return kind(kind_name)
-
-
-def benchmarks_of(source: str, kind_name: str) -> dict[str, dict[str, type]]:
-    """The benchmarks a source yields, each with the attributes it states: a built-in source
-    yields those DESIGN lists for it; a user-added one whatever its kind yields without
-    options."""
-    known = builtin(source)
-    if known is not None and known.kind == kind_name:
-        yields = builtin_catalog().benchmarks(source)
-    elif kind_name in _BY_NAME:
-        yields = kind(kind_name).benchmarks({})
-    else:
-        return {}
-    result: dict[str, dict[str, type]] = {}
-    for benchmark in yields.values():
-        attributes: dict[str, type] = dict(benchmark.attributes)
-        if kind_name == epoch_zip.KIND and benchmark.id in _BEFORE_THE_HUB:
-            attributes = {a: t for a, t in attributes.items()
-                          if a in _BEFORE_THE_HUB[benchmark.id]}
-        result[benchmark.id] = attributes
-    return result
-
-
-def primary_source(benchmark: str) -> str | None:
-    """The built-in source listed first for ``benchmark``."""
-    return builtin_catalog().primary(benchmark)

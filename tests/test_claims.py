@@ -54,7 +54,7 @@ def test_the_readme_examples_parse() -> None:
     readme = (ROOT / "README.md").read_text()
     block = readme.split("Examples:\n\n```\n", 1)[1].split("```", 1)[0]
     examples = [line for line in block.splitlines() if line.strip()]
-    assert len(examples) == 6
+    assert len(examples) == 10
     for example in examples:
         claims.parse(example)
 

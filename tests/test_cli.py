@@ -211,8 +211,37 @@ def test_every_setting_and_source_kind_is_documented() -> None:
     for name in Settings.model_fields:
         documented = f"`{name}`" in readme or f"RESOLVER_{name.upper()}" in readme
         assert documented, f"setting {name} is not in the README"
-    for kind in sources.KINDS:
-        assert f"| {kind} |" in readme, kind
+    for kind in sources.REGISTRY:
+        assert f"| {kind.name} |" in readme, kind.name
+    from resolver.settings import OPTIONS
+
+    for option in OPTIONS:  # a source's options, as the README's examples write them
+        assert f"\n{option} = " in readme, option
+
+
+def test_the_readme_declared_sources_work(cli: Cli, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's two declared sources, as written there, load and decide their claims."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(\[sources\.(?:arc-prize|lmarena)\].*?)```", readme, re.S)
+    assert len(blocks) == 2
+    config = tmp_path / "resolver.toml"
+    config.write_text("\n".join(blocks), encoding="utf-8")
+    monkeypatch.setenv("RESOLVER_CONFIG", str(config))
+    cli("predict", "add", 'arc-agi-2-semi >= 50% by 2026 where provider = "OpenAI"', "--id", "a")
+    cli("predict", "add", "arena-elo >= 1500 by 2026", "--id", "e")
+    arc = tmp_path / "arc.json"
+    arc.write_text(json.dumps([{"datasetId": "v2_Semi_Private", "score": 0.55,
+                                "modelReleaseDate": "2026-03-01", "modelId": "m",
+                                "modelDisplayName": "M", "provider": "OpenAI"}]))
+    csv = tmp_path / "arena.csv"
+    csv.write_text("Model,Arena Score,Date\nX,1501,2026-03-02\n")
+    cli("poll", "arc-prize", "--from-file", str(arc), "--at", "2026-03-03T00:00Z")
+    cli("poll", "lmarena", "--from-file", str(csv), "--at", "2026-03-03T00:00Z")
+    assert [e["outcome"] for e in cli.events("a")] == ["yes"]
+    assert [e["outcome"] for e in cli.events("e")] == ["yes"]
 
 
 def test_the_sample_configuration_loads(state_dir: Path) -> None:

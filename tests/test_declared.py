@@ -278,13 +278,11 @@ def test_unknown_kinds_list_the_known_ones() -> None:
         sources.catalog({"metr": ("metr-yaml", {"members": {}})})
 
 
-def test_the_older_answers_stay() -> None:
-    assert sources.primary_source("osworld") == "epoch-hub"
-    assert sources.UNITS["hle"] == "%" and "eci" not in sources.UNITS  # points: not yet
-    assert next(iter(sources.UNITS)) == "swe-bench-verified"
-    assert "epoch-zip" in sources.KINDS and "csv" not in sources.KINDS
-    assert sources.benchmarks_of("epoch-hub", "epoch-zip")["hle"] == {"org": str}
-    assert sources.benchmarks_of("epoch-hub", "epoch-zip")["osworld"] == {}
-    assert sources.kind_module("epoch-zip") is sources.kind("epoch-zip")
+def test_the_builtin_sources_as_shipped() -> None:
+    shipped = sources.builtin_catalog()
+    assert shipped.primary("osworld") == "epoch-hub"
+    assert (shipped.unit("hle"), shipped.unit("eci")) == ("%", "pts")
+    assert shipped.ids()[0] == "swe-bench-verified"
+    assert dict(shipped.benchmark("hle").attributes) == {"org": str}  # type: ignore[union-attr]
     assert [s.name for s in sources.BUILTIN][-1] == "epoch-hub"
     assert "hle" in sources.builtin("epoch-hub").benchmarks  # type: ignore[union-attr]
