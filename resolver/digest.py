@@ -17,7 +17,7 @@ from resolver.errors import ResolverError
 from resolver.render import render, summary
 from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
-from state import chain, digests, files, polls
+from state import chain, digests, files, health, reports
 from state import predictions as store
 from state.db import write
 from state.records import JSON, Event, Prediction, deciding_row
@@ -73,7 +73,7 @@ def build(db: Database, settings: Settings, day: dt.date) -> JSON:
         "upcoming": sections.upcoming(db, kinds, end, then),
         "awaiting_judgment": [*_awaiting(then, end),
                               *sections.revised_after_resolution(db, kinds, end, then)],
-        "reports": [dataclasses.asdict(r) for r in polls.reports(db, low, end)],
+        "reports": [dataclasses.asdict(r) for r in reports.first_seen_in(db, low, end)],
         "backfilled": backfilled,
         "sources": _sources(db, settings, low, end),
         "charts": sections.series(db, kinds, end, then),
@@ -141,15 +141,15 @@ def _sources(db: Database, settings: Settings, start: str, end: str) -> list[JSO
     for source in settings.resolved_sources().values():
         if not source.enabled:
             continue
-        health = polls.span(db, source.name, start, end)
+        span = health.span(db, source.name, start, end)
         result.append({
-            "name": source.name, "polls": health.polls, "failed": health.failed,
-            "errors": health.errors, "rejected": health.rejected,
+            "name": source.name, "polls": span.polls, "failed": span.failed,
+            "errors": span.errors, "rejected": span.rejected,
             "suspicious": [{"benchmark": b, "reason": r}
-                           for b, r in sorted(health.suspicious.items())],
+                           for b, r in sorted(span.suspicious.items())],
             "members_failed": [{"benchmark": b, "reason": r}
-                               for b, r in sorted(health.members_failed.items())],
-            "members_unknown": health.unknown,
+                               for b, r in sorted(span.members_failed.items())],
+            "members_unknown": span.unknown,
         })
     result.extend(predictions_file_problems(db, end))
     return result

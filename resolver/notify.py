@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from resolver import clock, log
 from resolver.render import markdown_text
 from resolver.settings import Settings
-from state import alerts, digests, polls
+from state import alerts, digests, health
 
 
 def send(urls: list[str], *, title: str, body: str) -> bool:
@@ -69,10 +69,10 @@ def health_changes(db: Database, settings: Settings) -> list[HealthChange]:
         return changes
     now = clock.now()
     for source in settings.resolved_sources().values():
-        health = polls.health(db, source.name)
-        if not source.enabled or (health.last_success is None and not health.last_failure):
+        recorded = health.of(db, source.name)
+        if not source.enabled or (recorded.last_success is None and not recorded.last_failure):
             continue
-        state, message = _health(source.name, health, stale=is_stale(source, health, now))
+        state, message = _health(source.name, recorded, stale=is_stale(source, recorded, now))
         known = alerts.last(db, source.name)
         if known is not None and known[0] == state and known[1] is not None:
             continue
@@ -88,15 +88,15 @@ def health_changes(db: Database, settings: Settings) -> list[HealthChange]:
     return changes
 
 
-def _health(name: str, health: polls.Health, *, stale: bool) -> tuple[str, str]:
-    if health.failing_since:
-        return "failing", f"{name} is failing since {health.failing_since}: {health.last_error}"
-    if health.suspicious:
-        flags = "; ".join(f"{f.benchmark}: {f.reason}" for f in health.suspicious)
+def _health(name: str, recorded: health.Health, *, stale: bool) -> tuple[str, str]:
+    if recorded.failing_since:
+        return "failing", f"{name} is failing since {recorded.failing_since}: {recorded.last_error}"
+    if recorded.suspicious:
+        flags = "; ".join(f"{f.benchmark}: {f.reason}" for f in recorded.suspicious)
         return "suspicious", f"{name} looks suspicious (nothing retracted yet): {flags}"
     if stale:
-        return "stale", f"{name} has had no successful poll since {health.last_success}"
-    return "ok", f"{name} is healthy again (last success {health.last_success})"
+        return "stale", f"{name} has had no successful poll since {recorded.last_success}"
+    return "ok", f"{name} is healthy again (last success {recorded.last_success})"
 
 
 def _remember(db: Database, source: str, state: str, message: str, *, notified: bool) -> None:

@@ -13,7 +13,7 @@ from resolver.errors import NotFound
 from resolver.settings import Settings, Source
 from resolver.sota import SourceView, Views, corroboration
 from resolver.trend import Trends
-from state import chain, polls, rows
+from state import chain, health, rows
 from state import predictions as store
 from state.records import (
     JSON,
@@ -221,18 +221,18 @@ def sources(db: Database, settings: Settings) -> list[JSON]:
     result = []
     now = clock.now()
     for source in settings.resolved_sources().values():
-        health = polls.health(db, source.name)
-        stale = is_stale(source, health, now)
+        state = health.of(db, source.name)
+        stale = is_stale(source, state, now)
         result.append({
             "name": source.name, "kind": source.kind, "url": source.url,
             "enabled": source.enabled, "retired": source.retired,
             "every": _duration(source.every),
-            "last_success": health.last_success, "rows": health.rows,
-            "last_failure": health.last_failure, "last_error": health.last_error,
-            "failing_since": health.failing_since, "stale": bool(stale),
-            "suspicious": [flag.to_json() for flag in health.suspicious],
+            "last_success": state.last_success, "rows": state.rows,
+            "last_failure": state.last_failure, "last_error": state.last_error,
+            "failing_since": state.failing_since, "stale": bool(stale),
+            "suspicious": [flag.to_json() for flag in state.suspicious],
             "benchmarks": _benchmarks(db, settings, source.name),
-            "notes": polls.notes(db, source.name),
+            "notes": health.notes(db, source.name),
         })
     return result
 
@@ -250,11 +250,11 @@ def _benchmarks(db: Database, settings: Settings, source: str) -> list[JSON]:
     return listed
 
 
-def is_stale(source: Source, health: polls.Health, now: str) -> bool:
+def is_stale(source: Source, state: health.Health, now: str) -> bool:
     """An enabled source with no success for three of its intervals (DESIGN section 8)."""
     return source.enabled and (
-        health.last_success is None
-        or clock.add_hours(health.last_success, 3 * source.every / 3600) < now)
+        state.last_success is None
+        or clock.add_hours(state.last_success, 3 * source.every / 3600) < now)
 
 
 def _duration(seconds: float) -> str:

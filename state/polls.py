@@ -20,6 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from sources.base import Observation, Snapshot
+from state import reports
 
 SUSPICIOUS_POLLS_TO_RETRACT = 3
 
@@ -71,119 +72,6 @@ def last_success(db: Database, source: str) -> dict[str, Any] | None:
     if row is None:
         return None
     return dict(zip(("id", "at", "sha256", "etag", "last_modified", "url"), row, strict=True))
-
-
-@dataclass(frozen=True)
-class Suspicion:
-    benchmark: str
-    reason: str
-    since: str | None
-    polls: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"benchmark": self.benchmark, "reason": self.reason, "since": self.since,
-                "polls": self.polls}
-
-
-@dataclass(frozen=True)
-class Health:
-    """A source's health as its polls tell it (``resolver sources``, alerts)."""
-
-    last_success: str | None
-    rows: int | None
-    last_failure: str | None
-    last_error: str | None
-    failing_since: str | None  # the first failure since the last success, while failing
-    suspicious: tuple[Suspicion, ...]
-
-
-def health(db: Database, source: str) -> Health:
-    last_ok = db.execute(
-        "SELECT at, rows FROM fetches WHERE source = ? AND status != 'failed'"
-        " ORDER BY at DESC, id DESC LIMIT 1", [source]).fetchone()
-    last_fail = db.execute(
-        "SELECT at, error FROM fetches WHERE source = ? AND status = 'failed'"
-        " ORDER BY at DESC, id DESC LIMIT 1", [source]).fetchone()
-    failing_since = None
-    if last_fail and (not last_ok or last_fail[0] > last_ok[0]):
-        failing_since = db.execute(
-            "SELECT min(at) FROM fetches WHERE source = ? AND status = 'failed' AND at > ?",
-            [source, last_ok[0] if last_ok else ""]).fetchone()[0]
-    suspicious = tuple(Suspicion(*row) for row in db.execute(
-        "SELECT benchmark, suspicious_reason, suspicious_since, suspicious_polls"
-        " FROM benchmark_health WHERE source = ? AND suspicious_polls > 0", [source]))
-    return Health(last_ok[0] if last_ok else None, last_ok[1] if last_ok else None,
-                  last_fail[0] if last_fail else None, last_fail[1] if last_fail else None,
-                  failing_since, suspicious)
-
-
-@dataclass(frozen=True)
-class Span:
-    """What a source's polls in [start, end) said: for the digest's source health."""
-
-    polls: int
-    failed: int
-    errors: list[str]
-    rejected: list[dict[str, str]]
-    suspicious: dict[str, str]  # benchmark -> reason, the latest in the span
-    members_failed: dict[str, str]  # members that failed alone: benchmark -> reason
-    unknown: list[str]  # members whose unit is unknown, new in the span (once per change)
-
-
-def span(db: Database, source: str, start: str, end: str) -> Span:
-    counts = dict(db.execute(
-        "SELECT status, count(*) FROM fetches WHERE source = ? AND at >= ? AND at < ?"
-        " GROUP BY status", [source, start, end]).fetchall())
-    errors = [e for (e,) in db.execute(
-        "SELECT DISTINCT error FROM fetches WHERE source = ? AND status = 'failed'"
-        " AND at >= ? AND at < ? ORDER BY error", [source, start, end])]
-    rejected: list[dict[str, str]] = []
-    suspicious: dict[str, str] = {}
-    failed: dict[str, str] = {}
-    for items, flags in db.execute(
-        "SELECT rejected, suspicious FROM fetches WHERE source = ? AND at >= ? AND at < ?"
-        " AND (rejected IS NOT NULL OR suspicious IS NOT NULL) ORDER BY at, id",
-            [source, start, end]):
-        rejected.extend(json.loads(items or "[]"))
-        for flag in json.loads(flags or "[]"):
-            (failed if flag.get("failed") else suspicious)[flag["benchmark"]] = flag["reason"]
-    # Unknown members are news once: when a poll names one its previous poll did not.
-    unknown: list[str] = []
-    before = db.execute("SELECT notes FROM fetches WHERE source = ? AND status != 'failed'"
-                        " AND at < ? ORDER BY at DESC, id DESC LIMIT 1", [source, start]
-                        ).fetchone()
-    known = set(json.loads(before[0] or "{}").get("unknown", [])) if before else set()
-    for (text,) in db.execute("SELECT notes FROM fetches WHERE source = ? AND status != 'failed'"
-                              " AND at >= ? AND at < ? ORDER BY at, id", [source, start, end]):
-        now = json.loads(text or "{}").get("unknown", [])
-        unknown += [member for member in now if member not in known and member not in unknown]
-        known = set(now)
-    return Span(sum(counts.values()), counts.get("failed", 0), errors, rejected, suspicious,
-                failed, unknown)
-
-
-@dataclass(frozen=True)
-class Report:
-    source: str
-    title: str
-    link: str
-    published: str | None
-    first_seen: str
-
-
-def reports(db: Database, start: str, end: str) -> list[Report]:
-    """Reports first seen in [start, end), not counting a feed's baseline."""
-    return [Report(*row) for row in db.execute(
-        "SELECT source, title, link, published, first_seen FROM reports WHERE baseline = 0"
-        " AND first_seen >= ? AND first_seen < ? ORDER BY first_seen, id", [start, end])]
-
-
-def notes(db: Database, source: str) -> dict[str, Any]:
-    """What the source's last successful poll said besides rows: members that failed alone,
-    members whose unit is unknown, rows skipped, dates after the poll."""
-    row = db.execute("SELECT notes FROM fetches WHERE source = ? AND status != 'failed'"
-                     " ORDER BY at DESC, id DESC LIMIT 1", [source]).fetchone()
-    return dict(json.loads(row[0])) if row and row[0] else {}
 
 
 def last_poll_at(db: Database, source: str) -> str | None:
@@ -310,7 +198,8 @@ def record_snapshot(
     result.new_versions = len(new_versions) - result.new_rows
     result.rows = sum(len(keys) for keys in present.values())
     if snapshot.reports:
-        result.new_reports = _record_reports(db, result, snapshot)
+        result.new_reports = reports.record(db, result.source, result.fetch_id, result.at,
+                                            snapshot.reports)
         result.rows += len(snapshot.reports)
     _judge_health(db, result, existing, present)
     _flag_failed(result)
@@ -324,24 +213,6 @@ def _flag_failed(result: PollResult) -> None:
     for benchmark, reason in sorted(result.failed.items()):
         result.suspicious.append({"benchmark": benchmark, "reason": f"failed: {reason}",
                                   "failed": True})
-
-
-def _record_reports(db: Database, result: PollResult, snapshot: Snapshot) -> int:
-    """Keep the reports not seen before; those of a source's first poll are its baseline."""
-    baseline = not db.execute(
-        "SELECT 1 FROM fetches WHERE source = ? AND status != 'failed' AND id != ? LIMIT 1",
-        [result.source, result.fetch_id]).fetchone()
-    before = db.execute("SELECT count(*) FROM reports WHERE source = ?",
-                        [result.source]).fetchone()[0]
-    db.conn.executemany(
-        "INSERT INTO reports (source, key, title, link, published, first_seen, fetch_id,"
-        " baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO NOTHING",
-        [(result.source, r.key, r.title, r.link, r.published, result.at, result.fetch_id,
-          int(baseline)) for r in snapshot.reports],
-    )
-    added: int = db.execute("SELECT count(*) FROM reports WHERE source = ?",
-                            [result.source]).fetchone()[0] - before
-    return 0 if baseline else added
 
 
 def _judge_health(

@@ -248,14 +248,14 @@ def test_a_source_health_alert_is_one_escaped_line(
     benchmark's reason): the same one-line escaping as the digest."""
     from resolver import notify
     from resolver.settings import load
-    from state import polls
+    from state import health
     from state.db import open_db
 
-    failing = polls.Health(last_success=None, rows=None, last_failure="2025-06-02T00:00:00Z",
+    failing = health.Health(last_success=None, rows=None, last_failure="2025-06-02T00:00:00Z",
                            last_error=f"not JSON: {FORGED} <img src=x onerror=alert(1)>",
                            failing_since="2025-06-02T00:00:00Z", suspicious=())
-    monkeypatch.setattr(polls, "health", lambda db, source: failing if source == "swe-bench"
-                        else polls.Health(None, None, None, None, None, ()))
+    monkeypatch.setattr(health, "of", lambda db, source: failing if source == "swe-bench"
+                        else health.Health(None, None, None, None, None, ()))
     sent: list[dict[str, str]] = []
     monkeypatch.setattr(notify, "send", lambda urls, *, title, body: sent.append(
         {"title": title, "body": body}) or True)
