@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from resolver import numbers
 from state.records import JSON
 
 
@@ -218,18 +219,19 @@ def _hex(text: Any) -> str:
 
 
 def _distance(item: JSON, escape: Callable[[Any], str]) -> str:
+    """Where an upcoming deadline's claim stands: the best in its window, its distance to the
+    threshold (percentage points for percent), and the trend's P(yes) when it has one."""
     if item["claim"] == "manual":
         return "manual claim: a person judges after this date"
     best = item["best"]
-    if item["threshold"] is None:
-        return "baseline not frozen yet"
-    unit = escape(item.get("unit", ""))
-    if best is None:
-        return f"threshold {item['threshold']:g}{unit}; no qualifying row yet"
-    gap = item["distance"]
-    where = "above" if gap <= 0 else "below"
-    return (f"best {best['value']:g}{unit} by {escape(best['subject'])}, {abs(gap):.3g}{unit} "
-            f"{where} the threshold {item['threshold']:g}{unit}")
+    unit = item.get("unit", "")
+    gap = numbers.distance(best["value"] if best else None, item["threshold"], unit)
+    said = (f"best in window {numbers.value(best['value'], unit)} by "
+            f"{escape(best['subject'])}, {gap}" if best else gap)
+    projection = item.get("projection")
+    if projection:
+        said += f"; trend: P(yes) {numbers.probability(projection['p_by_deadline'])}"
+    return said
 
 
 def _environment() -> Any:

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from resolver import clock
 from resolver.claims import SourceKinds, parse_cached
 from resolver.sota import Views, still_holds
+from resolver.trend import Trends
 from state.records import JSON, Prediction, RowDecision
 from state.rows import Row, rows_as_of
 
@@ -57,6 +58,7 @@ def upcoming(db: Database, sources: SourceKinds, end: str, predictions: list[Pre
     today = dt.date.fromisoformat(end[:10])
     horizon = today + dt.timedelta(days=days)
     views = Views(db, end)
+    trends = Trends(views)
     result: list[JSON] = []
     for p in predictions:
         if p.status != "open":
@@ -65,7 +67,7 @@ def upcoming(db: Database, sources: SourceKinds, end: str, predictions: list[Pre
             if p.deadline and today <= dt.date.fromisoformat(p.deadline) <= horizon:
                 result.append({"id": p.id, "title": p.title, "claim": p.claim,
                                "deadline": p.deadline, "best": None, "threshold": None,
-                               "distance": None})
+                               "distance": None, "projection": None})
             continue
         claim = parse_cached(p.claim, sources)
         if not today <= claim.last_day <= horizon:
@@ -81,6 +83,8 @@ def upcoming(db: Database, sources: SourceKinds, end: str, predictions: list[Pre
                                                "subject": best.version.subject,
                                                "key": best.row.key},
             "distance": distance,
+            "projection": (projection.to_json() if (projection := trends.projection(
+                claim, p.threshold)) else None),
         })
     return sorted(result, key=lambda item: (item["deadline"], item["id"]))
 
