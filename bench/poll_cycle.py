@@ -112,7 +112,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="resolver-bench-"))
     os.environ["RESOLVER_STATE_DIR"] = str(tmp / "unused")
 
-    from resolver import claims, clock, log, poller, register
+    from resolver import claims as language
+    from resolver import clock, lifecycle, log, poller, register
     from resolver.settings import load
     from sources import swe_bench
     from state.db import open_db
@@ -147,14 +148,14 @@ def main() -> None:
                 for days in (10, 9):
                     at = clock.format_instant(now - dt.timedelta(days=days))
                     poller.poll(db, settings, source, from_file=previous, at=at)
-                poller.run_evaluation(db, settings,
-                                      at=clock.format_instant(now - dt.timedelta(days=5)))
+                lifecycle.evaluate_now(db, sources=settings.kinds, retired=settings.retired,
+                                       at=clock.format_instant(now - dt.timedelta(days=5)))
             return db
 
         def measure(name: str, *, warm: bool, cold: bool) -> tuple[float, float, int]:
             db = prepared(name, warm=warm)
             if cold:
-                claims.parse_cached.cache_clear()
+                language.parse_cached.cache_clear()
             events = db.execute("SELECT count(*) FROM events").fetchone()[0]
             pending.append(db.execute("SELECT count(*) FROM predictions WHERE status IN"
                                       " ('open', 'provisional')").fetchone()[0])
