@@ -90,7 +90,7 @@ def main() -> None:
     print(f"loading {args.rows:,} rows into memory: {loaded:.2f} s; building the "
           f"state-of-the-art index per benchmark and filter set: {indexed:.2f} s")
     evaluator = lifecycle.Evaluator(db, at=when, recorded_at=at, sources=settings.kinds)
-    evaluator.views["swe-bench"] = view
+    evaluator.view.add(view)
     began = time.perf_counter()
     with write(db):
         changes = evaluator.run(lifecycle.Scope.everything())

@@ -153,6 +153,10 @@ class Views:
             view = self._views[source] = SourceView(self.db, source, self.at)
         return view
 
+    def add(self, view: SourceView) -> None:
+        """Use a view the caller built already (of this moment) for its source."""
+        self._views[view.source] = view
+
 
 def _passes(claim: Claim, version: Version) -> bool:
     return all(f.matches(version.attributes, version.subject) for f in claim.row_filters)
