@@ -14,14 +14,16 @@ import functools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Literal, TypeAlias, cast
 
 import sources as source_kinds
 from resolver.errors import ClaimError
 from resolver.filters import Filter, format_number
 from resolver.periods import Period, date_problem, parse_period
 from sources import Catalog
+from sources.base import Unit
 
+Basis: TypeAlias = Literal["result", "first-seen"]  # what dates a row for a window
 OPERATORS = (">=", ">", "<=", "<")
 METR_METHODS = {"1.1": "metr", "1.0": "metr-1-0"}
 DEFAULT_METR_METHOD = "1.1"  # a constant of this release (DESIGN section 3)
@@ -41,13 +43,13 @@ class Claim:
     benchmark: str
     method: str | None  # METR method ("1.0", "1.1"); None for other benchmarks
     op: str
-    unit: str  # "%", "min" or "pts"
+    unit: Unit
     threshold: float | None  # absolute threshold in the unit; None when relative
     multiple: float | None  # N of "N x sota@DATE"
     sota_end: dt.date | None  # the end (exclusive) of DATE's period in "sota@DATE"
     start: dt.date | None  # None: from the beginning of time
     end: dt.date  # exclusive
-    basis: str  # "result" or "first-seen"
+    basis: Basis
     filters: tuple[Filter, ...]
     source: str
     row_filters: tuple[Filter, ...] = field(default=(), compare=False)
@@ -267,7 +269,7 @@ class _Parser:
         found = f", found {token.text!r}" if token else ""
         raise self.error(f"expected a window: 'by DATE' or 'between DATE and DATE'{found}", token)
 
-    def dated(self) -> str:
+    def dated(self) -> Basis:
         if not self.take_word("dated"):
             return "result"
         by_token = self.peek()
@@ -277,7 +279,7 @@ class _Parser:
         if basis.text not in ("result", "first-seen"):
             raise self.error(f"unknown date basis {basis.text!r}; known: result, first-seen",
                              basis)
-        return basis.text
+        return cast(Basis, basis.text)
 
     def filters(self) -> list[Filter]:
         if not self.take_word("where"):

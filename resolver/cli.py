@@ -170,7 +170,7 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
                         "sha256": outcome.poll.sha256,
                         "changes": [c.__dict__ for c in outcome.changes]})
     if as_json:
-        click.echo(json.dumps(results, indent=2))
+        click.echo(json.dumps(results, indent=2, allow_nan=False))
     if failed:
         sys.exit(EXIT_SOURCES_FAILED)
 
@@ -270,7 +270,8 @@ def show(ctx: _Context, prediction_id: str, as_json: bool) -> None:
     from resolver import report
 
     detail = report.detail(ctx.db, ctx.settings, prediction_id)
-    click.echo(json.dumps(detail, indent=2) if as_json else report.render_detail(detail))
+    click.echo(json.dumps(detail, indent=2, allow_nan=False) if as_json
+               else report.render_detail(detail))
 
 
 @cli.command()
@@ -325,7 +326,7 @@ def sources(ctx: _Context, as_json: bool) -> None:
 
     items = report.sources(ctx.db, ctx.settings)
     if as_json:
-        click.echo(json.dumps(items, indent=2))
+        click.echo(json.dumps(items, indent=2, allow_nan=False))
         return
     for item in items:
         if not item["enabled"]:

@@ -112,7 +112,8 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
     info = FetchInfo(url=fetched.url if fetched else url, recorded_at=clock.now(),
                      http_status=fetched.http_status if fetched else None,
                      etag=fetched.etag if fetched else None,
-                     last_modified=fetched.last_modified if fetched else None)
+                     last_modified=fetched.last_modified if fetched else None,
+                     ms=round((time.perf_counter() - started) * 1000))
     snapshot = sha = packing = None
     if fetched is not None and fetched.body is not None:
         sha = payloads.sha256(fetched.body)
@@ -172,7 +173,7 @@ def _record(db: Database, settings: Settings, source: Source, when: str, info: F
                                 error=error or "no payload")
     elif snapshot is not None and packing is not None and sha is not None:
         result = record_snapshot(db, source=source.name, at=when, info=info,
-                                 size=packing.size, digest=sha, snapshot=snapshot,
+                                 size=packing.size, sha256=sha, snapshot=snapshot,
                                  undated=undate_future(snapshot, when))
     else:
         result = record_unchanged(db, source=source.name, at=when, info=info)
@@ -182,7 +183,7 @@ def _record(db: Database, settings: Settings, source: Source, when: str, info: F
         changes = evaluate(db, at=when, recorded_at=info.recorded_at, sources=settings.kinds,
                            retired=settings.retired, scope=scope)
     if packing is not None and sha is not None and result.status == "ok":
-        payloads.store(db, packing, digest=sha, at=when)
+        payloads.store(db, packing, sha256=sha, at=when)
     return result, changes
 
 

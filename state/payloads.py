@@ -38,9 +38,9 @@ class Packing:
         return self._data
 
 
-def store(db: Database, packed: Packing | bytes, *, digest: str, at: str) -> bool:
+def store(db: Database, packed: Packing | bytes, *, sha256: str, at: str) -> bool:
     """Keep a payload, compressed, unless it is already kept; True when it was new."""
-    if db.execute("SELECT 1 FROM payloads WHERE sha256 = ?", [digest]).fetchone():
+    if db.execute("SELECT 1 FROM payloads WHERE sha256 = ?", [sha256]).fetchone():
         return False
     if isinstance(packed, bytes):
         size, data = len(packed), zlib.compress(packed, COMPRESSION_LEVEL)
@@ -48,24 +48,24 @@ def store(db: Database, packed: Packing | bytes, *, digest: str, at: str) -> boo
         size, data = packed.size, packed.result()
     db.execute(
         "INSERT INTO payloads (sha256, size, stored_size, data, first_seen) VALUES (?, ?, ?, ?, ?)",
-        [digest, size, len(data), data, at],
+        [sha256, size, len(data), data, at],
     )
     return True
 
 
-def load(db: Database, digest: str) -> tuple[str, bytes]:
+def load(db: Database, name: str) -> tuple[str, bytes]:
     """The full sha256 and raw bytes of a snapshot, by its sha256 or a unique prefix of it."""
-    prefix = digest.strip().lower()
+    prefix = name.strip().lower()
     if len(prefix) < 6 or any(c not in "0123456789abcdef" for c in prefix):
-        raise UnknownSnapshot(f"{digest!r} is not a sha256 (give at least 6 hex digits)")
+        raise UnknownSnapshot(f"{name!r} is not a sha256 (give at least 6 hex digits)")
     rows = db.execute(
         "SELECT sha256, data FROM payloads WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
         [prefix, prefix + "g"],
     ).fetchall()
     if not rows:
-        raise UnknownSnapshot(f"no snapshot with sha256 {digest}")
+        raise UnknownSnapshot(f"no snapshot with sha256 {name}")
     if len(rows) > 1:
-        raise UnknownSnapshot(f"sha256 prefix {digest} is ambiguous; give more digits")
+        raise UnknownSnapshot(f"sha256 prefix {name} is ambiguous; give more digits")
     full, data = rows[0]
     body = zlib.decompress(data)
     if sha256(body) != full:  # pragma: no cover - would mean a corrupted database

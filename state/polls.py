@@ -61,6 +61,7 @@ class FetchInfo:
     http_status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
+    ms: int | None = None  # how long the fetch took
 
 
 def last_success(db: Database, source: str) -> dict[str, Any] | None:
@@ -133,15 +134,15 @@ def record_unchanged(db: Database, *, source: str, at: str, info: FetchInfo) -> 
 
 
 def record_snapshot(
-    db: Database, *, source: str, at: str, info: FetchInfo, size: int, digest: str,
+    db: Database, *, source: str, at: str, info: FetchInfo, size: int, sha256: str,
     snapshot: Snapshot, undated: list[dict[str, str]] | None = None,
 ) -> PollResult:
     """Ingest a snapshot. The caller stores its payload (``payloads.store``) in the same
     transaction; the foreign key from the fetch to it is checked at commit. A benchmark the
     snapshot reports as failed (an Epoch member that does not parse) is left untouched: its
     rows keep their versions, nothing is retracted, and the poll gives it no late outcome."""
-    fetch_id = _insert_fetch(db, source, at, "ok", info, sha256=digest, size=size)
-    result = PollResult(source, at, "ok", fetch_id, url=info.url, sha256=digest, bytes=size,
+    fetch_id = _insert_fetch(db, source, at, "ok", info, sha256=sha256, size=size)
+    result = PollResult(source, at, "ok", fetch_id, url=info.url, sha256=sha256, bytes=size,
                         undated=list(undated or []), failed=dict(snapshot.failed),
                         unknown=list(snapshot.unknown),
                         skipped=[{"benchmark": s.benchmark, "reason": s.reason}
@@ -317,9 +318,9 @@ def _insert_fetch(
 ) -> int:
     cursor = db.execute(
         "INSERT INTO fetches (source, at, recorded_at, status, url, http_status, etag,"
-        " last_modified, bytes, sha256, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " last_modified, bytes, sha256, error, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [source, at, info.recorded_at, status, info.url, info.http_status, info.etag,
-         info.last_modified, size, sha256, error],
+         info.last_modified, size, sha256, error, info.ms],
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid

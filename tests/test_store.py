@@ -36,8 +36,8 @@ def test_payloads_are_stored_once_and_come_back_byte_for_byte(tmp_path: Path) ->
     db = open_db(tmp_path)
     body = b'{"leaderboards": []}' * 1000
     digest = payloads.sha256(body)
-    assert payloads.store(db, body, digest=digest, at="2025-01-01T00:00:00Z") is True
-    assert payloads.store(db, body, digest=digest, at="2025-01-02T00:00:00Z") is False
+    assert payloads.store(db, body, sha256=digest, at="2025-01-01T00:00:00Z") is True
+    assert payloads.store(db, body, sha256=digest, at="2025-01-02T00:00:00Z") is False
     size, stored = db.execute("SELECT size, stored_size FROM payloads").fetchone()
     assert size == len(body) and stored < size / 20
     assert payloads.load(db, digest[:10]) == (digest, body)
