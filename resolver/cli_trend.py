@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from resolver.cli import _Context
+    from resolver.scores import Record, Scored, Scores
     from resolver.settings import Settings
-    from resolver.trend import Record, Scored, Scores, Series, Trend, Trends
+    from resolver.trend import Series, Trend, Trends
     from state.records import Prediction
 
 
@@ -227,7 +228,7 @@ def _trend_text(document: dict[str, Any]) -> list[str]:
 def scores(ctx: _Context, author: str | None, as_json: bool) -> None:
     """Track record per author and overall: Brier score, log score, calibration and mean
     pace, over resolved predictions with a probability."""
-    from resolver import trend as trends
+    from resolver import scores as track_record
     from state import predictions as store
 
     everyone = store.all_(ctx.db)
@@ -236,11 +237,11 @@ def scores(ctx: _Context, author: str | None, as_json: bool) -> None:
         if not any((p.author or "").casefold() == author.casefold() for p in everyone):
             raise NotFound(f"no predictions by {author!r}; authors: "
                            f"{', '.join(names) or 'none'}")
-    table = trends.scores(_scored(ctx.db, ctx.settings, everyone))
+    table = track_record.scores(_scored(ctx.db, ctx.settings, everyone))
     if author is not None:
-        table = trends.Scores(tuple(r for r in table.authors
-                                    if (r.author or "").casefold() == author.casefold()),
-                              table.all)
+        wanted = author.casefold()
+        table = track_record.Scores(
+            tuple(r for r in table.authors if (r.author or "").casefold() == wanted), table.all)
     document = table.to_json()
     click.echo(json.dumps(document, indent=2) if as_json else "\n".join(_scores_text(table)))
 
@@ -250,8 +251,9 @@ def _scored(db: Database, settings: Settings, everyone: list[Prediction]) -> lis
     with its pace as of the latest poll of its source."""
     from resolver import clock
     from resolver.claims import parse_cached
+    from resolver.scores import Scored
     from resolver.sota import Views
-    from resolver.trend import Scored, Trends
+    from resolver.trend import Trends
 
     shared = Trends(Views(db, clock.now()))
     found = []

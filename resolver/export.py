@@ -13,7 +13,7 @@ BUNDLE.zip``.
 
 The bytes are deterministic: sorted entries, fixed entry times and modes, JSON with sorted
 keys. Reading a bundle checks every payload against its name and every event against its
-hash; re-deriving it (``resolver.verify``) checks the decisions.
+hash; re-deriving it (``resolver.rederive``) checks the decisions.
 """
 
 from __future__ import annotations
@@ -31,16 +31,9 @@ from sqlite_utils import Database
 
 from resolver import __version__
 from resolver.errors import NotFound, ResolverError
+from resolver.rederive import ArchivedPoll, History, Unreadable, rederive
 from resolver.settings import Settings
-from resolver.verify import (
-    ArchivedPoll,
-    History,
-    Report,
-    Unreadable,
-    archived_polls,
-    load_payload,
-    rederive,
-)
+from resolver.verify import Report, archived_polls, load_payload
 from state import chain, payloads
 from state import predictions as store
 from state.records import JSON, Baseline, Bet, Prediction, decision_from_json

@@ -1,14 +1,13 @@
-"""Where open claims stand (DESIGN section 12): a benchmark's frontier, the trend fitted to
-it, the projection and pace of a claim, and each forecaster's track record.
+"""Where open claims stand (DESIGN section 12): the trend fitted to a benchmark's frontier
+(``resolver.frontier``), and the projection and pace of a claim. Each forecaster's track
+record is ``resolver.scores``.
 
 Pure functions over rows as ``SourceView`` gives them: no SQL, and time is a parameter.
 
-    frontier(rows, filters=, basis=, since=, at=)  the records: per date the best row, kept
-                                                   when it beats every earlier date's best
+    frontier(rows, filters=, basis=, since=, at=)  the records (``resolver.frontier``)
     fit(points, unit=, since=, at=)                OLS of the transformed records on the date
     Refits(points, fit, key)                       2,000 bootstrap refits of one frontier
     pace(unit, threshold, base=, best=)            how far from base to threshold the best got
-    scores(scored)                                 Brier, log score, calibration, mean pace
     Trends(view_of)                                all of it per claim, each frontier, fit and
                                                    refit built once and shared by its claims
 
@@ -25,15 +24,16 @@ import math
 import random
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from resolver.claims import Claim
 from resolver.errors import ResolverError
 from resolver.filters import Filter
+from resolver.frontier import Point, frontier
 from resolver.sota import SourceView
-from state.records import JSON, Outcome
-from state.rows import Row, Version
+from state.records import JSON
+from state.rows import Row
 
 Transform: TypeAlias = Literal["log2", "logit", "linear"]
 MIN_ROWS = 4  # a fit needs at least this many frontier rows
@@ -77,69 +77,6 @@ def inverse(transform: Transform, y: float) -> float:
 
 RATE_UNITS: dict[Transform, str] = {"log2": "days per doubling", "logit": "pp per year",
                                     "linear": "points per year"}
-
-
-# -- the frontier ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """A frontier row: the version of a row that counts, and its date by the claim's basis."""
-
-    key: str
-    subject: str
-    value: float
-    date: dt.date
-    result_date: str | None
-
-    def to_json(self) -> JSON:
-        return {"key": self.key, "subject": self.subject, "value": self.value,
-                "result_date": self.result_date, "date": self.date.isoformat()}
-
-
-def counting_version(row: Row, filters: Sequence[Filter], basis: str,
-                     at: str) -> tuple[Version, str] | None:
-    """The version of ``row`` that counts as of ``at`` and its date (``YYYY-MM-DD``), as
-    ``resolver.sota.qualifying_version`` rules for a window ending at ``at``: the latest
-    version seen by then, dated by its result date or the day it was first seen; retracted
-    rows, rows without a date and versions that fail a filter do not count."""
-    if row.retracted:
-        return None
-    version = next((v for v in reversed(row.versions) if v.first_seen <= at), None)
-    if version is None:
-        return None
-    date = version.first_seen[:10] if basis == "first-seen" else version.result_date
-    if date is None or date >= at:
-        return None
-    if not all(f.matches(version.attributes, version.subject) for f in filters):
-        return None
-    return version, date
-
-
-def frontier(rows: Iterable[Row], *, filters: Sequence[Filter] = (), basis: str = "result",
-             since: dt.date | None = None, at: str) -> list[Point]:
-    """The records among ``rows`` as of ``at``: for each distinct date the best row of that
-    date (ties: the smallest key), kept when it beats every earlier date's best; those dated
-    from ``since`` on."""
-    best_of_day: dict[str, tuple[Row, Version]] = {}
-    for row in rows:
-        counted = counting_version(row, filters, basis, at)
-        if counted is None:
-            continue
-        version, date = counted
-        held = best_of_day.get(date)
-        if held is None or (version.value, held[0].key) > (held[1].value, row.key):
-            best_of_day[date] = (row, version)
-    records, best = [], -math.inf
-    low = since.isoformat() if since else ""
-    for date in sorted(best_of_day):
-        row, version = best_of_day[date]
-        if version.value > best:
-            best = version.value
-            if date >= low:
-                records.append(Point(row.key, version.subject, version.value,
-                                     dt.date.fromisoformat(date), version.result_date))
-    return records
 
 
 # -- the fit --------------------------------------------------------------------------------
@@ -337,91 +274,6 @@ def pace(unit: str, threshold: float, *, base: float | None, best: float | None)
     if goal <= start:
         return None
     return (forward(transform, best) - start) / (goal - start)
-
-
-# -- track record ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """A resolved prediction with a probability: what its author said, what happened."""
-
-    author: str | None
-    probability: float
-    outcome: Outcome
-    pace: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CalibrationBin:
-    low: float  # the bin is [low, low + 0.1), the last one [0.9, 1]
-    n: int
-    mean_p: float
-    yes_share: float
-
-    def to_json(self) -> JSON:
-        return {"bin": f"{self.low:.1f}-{self.low + 0.1:.1f}", "n": self.n,
-                "mean_p": self.mean_p, "yes_share": self.yes_share}
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    author: str | None
-    n: int
-    brier: float
-    log_score: float
-    mean_pace: float | None
-    calibration: tuple[CalibrationBin, ...] = field(default=())
-
-    def to_json(self) -> JSON:
-        return {"author": self.author, "n": self.n, "brier": self.brier,
-                "log_score": self.log_score, "mean_pace": self.mean_pace,
-                "calibration": [b.to_json() for b in self.calibration]}
-
-
-@dataclass(frozen=True, slots=True)
-class Scores:
-    authors: tuple[Record, ...]
-    all: Record | None  # None when nothing is scored yet
-
-    def to_json(self) -> JSON:
-        overall = None
-        if self.all is not None:
-            overall = {k: v for k, v in self.all.to_json().items() if k != "author"}
-        return {"authors": [r.to_json() for r in self.authors], "all": overall}
-
-
-def record(author: str | None, scored: Sequence[Scored]) -> Record:
-    n = len(scored)
-    yes = [s.outcome == "yes" for s in scored]
-    brier = math.fsum((s.probability - o) ** 2 for s, o in zip(scored, yes, strict=True)) / n
-    log = math.fsum(math.log(_clip(s.probability) if o else 1 - _clip(s.probability))
-                    for s, o in zip(scored, yes, strict=True)) / n
-    paces = [s.pace for s in scored if s.pace is not None]
-    bins: dict[int, list[tuple[float, bool]]] = {}
-    for s, o in zip(scored, yes, strict=True):
-        bins.setdefault(min(int(s.probability * 10 + 1e-9), 9), []).append((s.probability, o))
-    calibration = tuple(
-        CalibrationBin(i / 10, len(items), math.fsum(p for p, _ in items) / len(items),
-                       sum(o for _, o in items) / len(items))
-        for i, items in sorted(bins.items()))
-    return Record(author, n, brier, log, math.fsum(paces) / len(paces) if paces else None,
-                  calibration)
-
-
-def scores(scored: Iterable[Scored]) -> Scores:
-    """Per author (in order of name; no author last) and over all."""
-    every = list(scored)
-    by_author: dict[str | None, list[Scored]] = {}
-    for s in every:
-        by_author.setdefault(s.author, []).append(s)
-    order = sorted(by_author, key=lambda a: (a is None, (a or "").casefold(), a or ""))
-    return Scores(tuple(record(a, by_author[a]) for a in order),
-                  record(None, every) if every else None)
-
-
-def _clip(p: float) -> float:
-    return min(max(p, CLIP[0]), CLIP[1])
 
 
 # -- per claim, shared per frontier ---------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from resolver.trend import Scored, scores
+from resolver.scores import Scored, scores
 from tests.conftest import SWE_BENCH_HISTORY, Cli, replay
 from tests.test_trend import run
 

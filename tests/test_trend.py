@@ -20,15 +20,8 @@ from click.testing import CliRunner, Result
 
 from resolver.cli_trend import scores, trend
 from resolver.filters import Filter
-from resolver.trend import (
-    FrontierKey,
-    Point,
-    Refits,
-    TooFewRows,
-    fit,
-    frontier,
-    pace,
-)
+from resolver.frontier import Point, frontier
+from resolver.trend import FrontierKey, Refits, TooFewRows, fit, pace
 from state.rows import Row, Version
 from tests.conftest import ROOT, SWE_BENCH_HISTORY, Cli, replay
 
