@@ -33,7 +33,6 @@ from sources.base import (
     PayloadError,
     Rejection,
     Snapshot,
-    ZipReader,
     as_float,
     as_number,
     check_size,
@@ -42,6 +41,7 @@ from sources.base import (
 )
 from sources.base import range_problem as _range_problem
 from sources.kinds import Benchmark, FixedKind
+from sources.zips import ZipReader
 
 KIND = "osworld-xlsx"
 VERIFIED = "osworld-verified"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sources import epoch_zip
+from sources import epoch_members, epoch_zip
 from sources.base import Observation, OptionsError, PayloadError, Snapshot
 
 ZIPS = ("2026-01-20", "2026-04-19", "2026-04-29")
@@ -107,17 +107,17 @@ def test_every_member_of_every_zip_is_read(hub: Path, day: str) -> None:
     assert snapshot.skipped == []
     entries = {n.rsplit("/", 1)[-1]: d for n, d in members(data).items()
                if n.endswith(".csv") and "additional_eci_data" not in n}
-    assert set(entries) <= set(epoch_zip.MEMBERS)
+    assert set(entries) <= set(epoch_members.MEMBERS)
     counts = Counter(o.benchmark for o in snapshot.observations)
     for name, data_ in entries.items():
-        member = epoch_zip.MEMBERS[name]
+        member = epoch_members.MEMBERS[name]
         rows = table(data_)
         header = list(rows[0])
         # The table's headline column is the one the rule finds.
         rule = "mean_score" if "mean_score" in header else header[header.index("Release date") - 1]
         assert member.value == rule, name
         stated = sum(1 for row in rows if row[rule].strip())
-        benchmark = epoch_zip.benchmark_id(name, member)
+        benchmark = epoch_members.benchmark_id(name, member)
         assert counts[benchmark] == stated, name
         assert snapshot.blank.get(benchmark, 0) == len(rows) - stated, name
     assert not any(o.benchmark.startswith("eci-data") for o in snapshot.observations)

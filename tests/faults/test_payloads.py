@@ -405,7 +405,7 @@ def test_epoch_zip_bomb_with_lying_sizes_stops_at_the_limit() -> None:
 
 
 def test_the_inflated_bytes_are_counted_whatever_the_declared_sizes() -> None:
-    from sources.base import ZipReader
+    from sources.zips import ZipReader
 
     body = zipped({"a.csv": b"x" * 3000, "b.csv": b"y" * 3000})
     with ZipReader(body, max_bytes=10_000) as archive:
