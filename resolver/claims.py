@@ -359,36 +359,17 @@ class _Parser:
         return primary
 
     def check_filters(self, benchmark: str, source: str, filters: list[Filter]) -> None:
-        """Every filter names an attribute the claim's source states, of the right type:
-        a flag is a yes/no attribute, a comparison a number, ``=`` with text a text one."""
         found = self.catalog.benchmark(benchmark, source)
-        attributes = dict(found.attributes) if found else {}
         where = "" if source == self.catalog.primary(benchmark) else f" on {source}"
-        has = ", ".join(a for a in attributes if a not in _HIDDEN) or "none"
+        known = {a for s in self.catalog.sources for b in s.benchmarks for a in b.attributes}
         for f in filters:
-            if f.name in ("model", "source"):
-                continue
-            kind = attributes.get(f.name) if f.name not in _HIDDEN else None
-            if kind is None:
-                known_anywhere = any(f.name in b.attributes for s in self.catalog.sources
-                                     for b in s.benchmarks)
-                problem = (f"{benchmark}{where} has no attribute {f.name!r}" if known_anywhere
-                           else f"unknown filter {f.name!r}: {benchmark}{where} has no such "
-                           "attribute")
-                raise ClaimError(self.text, f.position, f"{problem}; it has {has}")
-            wanted = ("flag" if kind is bool else "number" if kind in (int, float) else "text")
-            written = ("flag" if f.op is None else "number" if isinstance(f.value, float)
-                       else "text")
-            if wanted != written:
-                how = {"flag": f"{f.name}", "number": f"{f.name} <= N",
-                       "text": f'{f.name} = "..."'}[wanted]
-                raise ClaimError(self.text, f.position,
-                                 f"{f.name} is a {_KIND_WORDS[wanted]} attribute: write {how}")
+            problem = f.problem(dict(found.attributes) if found else {}, f"{benchmark}{where}",
+                                known)
+            if problem:
+                raise ClaimError(self.text, f.position, problem)
 
 
-_HIDDEN = ("method", "runs")  # stated by rows, but not filters a claim writes
 _NUMERIC_FILTERS = ("steps",)
-_KIND_WORDS = {"flag": "yes/no", "number": "numeric", "text": "text"}
 _FILTER_WORD = re.compile(r"[a-z][a-z0-9@]*(?:-[a-z0-9@]+)*")
 
 

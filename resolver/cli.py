@@ -328,38 +328,7 @@ def sources(ctx: _Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(items, indent=2, allow_nan=False))
         return
-    for item in items:
-        if not item["enabled"]:
-            state = "disabled"
-        elif item["failing_since"]:
-            state = f"FAILING since {item['failing_since']}"
-        elif item["last_success"] is None:
-            state = "never polled"
-        else:
-            state = "STALE" if item["stale"] else "ok"
-        click.echo(f"{item['name']:<22} {item['kind']:<24} {state}")
-        click.echo(f"  {item['url']}  every {item['every']}")
-        click.echo(f"  last success: {item['last_success'] or 'never'}"
-                   + (f"  ({item['rows']} rows)" if item["rows"] is not None else ""))
-        if item["last_failure"]:
-            click.echo(f"  last failure: {item['last_failure']}: {item['last_error']}")
-        for flag in item["suspicious"]:
-            click.echo(f"  suspicious: {flag['benchmark']}: {flag['reason']}")
-        notes = item["notes"]
-        for benchmark, reason in sorted(notes.get("failed", {}).items()):
-            click.echo(f"  {item['name']}: {benchmark} did not parse ({reason}); its rows are "
-                       "kept as they were")
-        for member in notes.get("unknown", []):
-            click.echo(f"  new member {member}: unit unknown (map it with "
-                       f"[sources.{item['name']}.members.\"{member}\"] unit and scale)")
-        if item["benchmarks"] and len(item["benchmarks"]) <= 60:
-            shown = ", ".join(f"{b['id']} ({b['rows']})" for b in item["benchmarks"])
-            click.echo(f"  benchmarks (live rows): {shown}")
-    from resolver.clock import now
-    from resolver.digest import predictions_file_problems
-
-    for problem in predictions_file_problems(ctx.db, now() + "~"):
-        click.echo(f"{problem['name']}: {problem['errors'][0]}")
+    click.echo("\n".join(report.render_sources(ctx.db, items)))
 
 
 @cli.command()

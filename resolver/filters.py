@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+HIDDEN = ("method", "runs")  # attributes rows state, but not filters a claim writes
+_KIND_WORDS = {"flag": "yes/no", "number": "numeric", "text": "text"}
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -26,6 +29,29 @@ class Filter:
         if self.name == "source":
             return f"source = {self.value}"
         return f"{self.name} {self.op} {quote(str(self.value))}"
+
+    def problem(self, attributes: Mapping[str, type], benchmark: str,
+                known: set[str]) -> str | None:
+        """Why this filter cannot apply to ``benchmark``, whose rows state ``attributes``
+        (name -> type), or None: a flag needs a yes/no attribute, a comparison a numeric one,
+        ``=`` with text a text one. ``known`` are the attributes any source states."""
+        if self.name in ("model", "source"):
+            return None
+        has = ", ".join(a for a in attributes if a not in HIDDEN) or "none"
+        kind = attributes.get(self.name) if self.name not in HIDDEN else None
+        if kind is None:
+            if self.name in known:
+                return f"{benchmark} has no attribute {self.name!r}; it has {has}"
+            return (f"unknown filter {self.name!r}: {benchmark} has no such attribute; it has "
+                    f"{has}")
+        wanted = "flag" if kind is bool else "number" if kind in (int, float) else "text"
+        written = ("flag" if self.op is None else "number" if isinstance(self.value, float)
+                   else "text")
+        if wanted == written:
+            return None
+        how = {"flag": self.name, "number": f"{self.name} <= N",
+               "text": f'{self.name} = "..."'}[wanted]
+        return f"{self.name} is a {_KIND_WORDS[wanted]} attribute: write {how}"
 
     def matches(self, attributes: Mapping[str, Any], subject: str) -> bool:
         """Whether a row satisfies this filter. An unknown attribute never does."""

@@ -237,6 +237,44 @@ def sources(db: Database, settings: Settings) -> list[JSON]:
     return result
 
 
+def render_sources(db: Database, items: list[JSON]) -> list[str]:
+    """``resolver sources``: each source's state, its last success and failure, what its last
+    poll said besides rows, its benchmarks; then the predictions files being skipped."""
+    from resolver.digest import predictions_file_problems
+
+    lines = []
+    for item in items:
+        if not item["enabled"]:
+            state = "disabled"
+        elif item["failing_since"]:
+            state = f"FAILING since {item['failing_since']}"
+        elif item["last_success"] is None:
+            state = "never polled"
+        else:
+            state = "STALE" if item["stale"] else "ok"
+        lines.append(f"{item['name']:<22} {item['kind']:<24} {state}")
+        lines.append(f"  {item['url']}  every {item['every']}")
+        lines.append(f"  last success: {item['last_success'] or 'never'}"
+                     + (f"  ({item['rows']} rows)" if item["rows"] is not None else ""))
+        if item["last_failure"]:
+            lines.append(f"  last failure: {item['last_failure']}: {item['last_error']}")
+        for flag in item["suspicious"]:
+            lines.append(f"  suspicious: {flag['benchmark']}: {flag['reason']}")
+        notes = item["notes"]
+        for benchmark, reason in sorted(notes.get("failed", {}).items()):
+            lines.append(f"  {item['name']}: {benchmark} did not parse ({reason}); its rows are "
+                         "kept as they were")
+        for member in notes.get("unknown", []):
+            lines.append(f"  new member {member}: unit unknown (map it with "
+                         f"[sources.{item['name']}.members.\"{member}\"] unit and scale)")
+        if item["benchmarks"]:
+            shown = ", ".join(f"{b['id']} ({b['rows']})" for b in item["benchmarks"])
+            lines.append(f"  benchmarks (live rows): {shown}")
+    lines += [f"{problem['name']}: {problem['errors'][0]}"
+              for problem in predictions_file_problems(db, clock.now() + "~")]
+    return lines
+
+
 def _benchmarks(db: Database, settings: Settings, source: str) -> list[JSON]:
     """Every benchmark the source yields, with its unit, live rows and best row now."""
     live = rows.live_counts(db, source)
