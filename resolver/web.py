@@ -1,10 +1,18 @@
 """The daemon's read-only HTTP page (stdlib ``http.server``; nothing on it writes).
 
-    /                  the latest HTML digest
+    /                  the site's status board (``<state>/site/index.html``, written by
+                       ``resolver.site``); the latest HTML digest until the site is written
+    /p/ID.html|.zip    a prediction's page and evidence bundle; /b/BENCHMARK.html,
+                       /b/SOURCE/BENCHMARK.html, /authors/SLUG.html: the site's other pages
+    /evidence/SHA256   the archived raw bytes, from the store, as an attachment
+    /api/predictions/ID, /api/benchmarks/ID    the site's JSON mirrors
     /digests/          the archive; /digests/DATE.html|.md|.json one digest
     /feed.atom         the Atom feed
     /api/predictions   the `predict list --json` data
     /healthz           200 while the daemon's heartbeat is fresh, else 503
+
+Only paths matching strict patterns are served from the site folder (each segment starts with
+a letter or digit, so no ``..``; the file is also checked to lie inside the folder).
 
 Limits (DESIGN section 13), so that idle or slow clients cannot hold the daemon:
 
@@ -47,7 +55,13 @@ REQUEST_SECONDS = 10.0
 WRITE_SECONDS = 10.0
 
 _DIGEST = re.compile(r"^/digests/(\d{4}-\d{2}-\d{2}\.(?:html|md|json))$")
-_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8",
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,120}"
+_SITE = re.compile(rf"^/(p/{_NAME}\.(?:html|zip)|b/(?:{_NAME}/)?{_NAME}\.html|"
+                   rf"authors/{_NAME}\.html|api/predictions\.json)$")
+_MIRROR = re.compile(rf"^/api/(predictions|benchmarks)/((?:{_NAME}/)?{_NAME}?)$")
+_EVIDENCE = re.compile(r"^/evidence/([0-9a-f]{64})$")
+_TYPES = {"html": "text/html; charset=utf-8", "zip": "application/zip",
+          "octet": "application/octet-stream", "md": "text/markdown; charset=utf-8",
           "json": "application/json", "atom": "application/atom+xml; charset=utf-8",
           "text": "text/plain; charset=utf-8"}
 # Digests carry inline CSS and inline SVG, and nothing else: no script, font or remote style.
@@ -70,6 +84,7 @@ class Page:
                  request_seconds: float = REQUEST_SECONDS) -> None:
         self.settings = settings
         self.folder = settings.state_dir / "digests"
+        self.site = settings.state_dir / "site"
         self.server = _Server((settings.http_host, settings.http_port),
                               _handler(self, request_seconds), max_connections=max_connections)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
@@ -87,6 +102,16 @@ class Page:
         self.server.server_close()
 
     def respond(self, path: str) -> Response:
+        if path in ("/", "/index.html") and (self.site / "index.html").is_file():
+            return Response(200, _TYPES["html"], (self.site / "index.html").read_bytes())
+        if match := _SITE.match(path):
+            return self._site_file(match.group(1))
+        if match := _MIRROR.match(path):
+            name = match.group(2).removesuffix(".json")
+            if name:
+                return self._site_file(f"api/{match.group(1)}/{name}.json")
+        if match := _EVIDENCE.match(path):
+            return self._evidence(match.group(1))
         if path == "/":
             latest = sorted(self.folder.glob("????-??-??.html"))
             if not latest:
@@ -110,6 +135,32 @@ class Page:
             return Response(200 if fresh else 503, _TYPES["text"],
                             b"ok\n" if fresh else b"stale\n")
         return Response(404, _TYPES["text"], b"not found\n")
+
+    def _site_file(self, name: str) -> Response:
+        file = self.site / name
+        if ".." in name or not file.resolve().is_relative_to(self.site.resolve()) \
+                or not file.is_file():
+            return Response(404, _TYPES["text"], b"not found\n")
+        kind = file.suffix[1:]
+        headers = ((("Content-Disposition", f'attachment; filename="{file.name}"'),)
+                   if kind == "zip" else ())
+        return Response(200, _TYPES[kind], file.read_bytes(), headers)
+
+    def _evidence(self, sha: str) -> Response:
+        from state import payloads
+        from state.db import open_db
+
+        db = open_db(self.settings.state_dir)
+        try:
+            full, body = payloads.load(db, sha)
+        except payloads.UnknownSnapshot:
+            return Response(404, _TYPES["text"], b"no such snapshot\n")
+        finally:
+            db.conn.close()
+        if full != sha:
+            return Response(404, _TYPES["text"], b"no such snapshot\n")
+        return Response(200, _TYPES["octet"], body,
+                        (("Content-Disposition", f'attachment; filename="{sha}"'),))
 
     def _predictions(self) -> list[JSON]:
         from resolver import report

@@ -1,0 +1,61 @@
+"""``resolver site`` (DESIGN sections 5 and 13): write the static site into a folder, the same
+files the daemon keeps in ``<state>/site``. Registered on the main group by ``resolver.cli``;
+a ``ResolverError`` is one line on stderr and exit 1 there, like every command's."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import click
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from resolver.settings import Settings
+
+
+class _Context(Protocol):
+    """What ``resolver.cli`` puts in ``ctx.obj``: settings and the store, opened on use."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def db(self) -> Database: ...
+
+
+@click.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the site into this folder (default: <state>/site).")
+@click.pass_obj
+def site(ctx: _Context, out: Path | None) -> None:
+    """Write the static site: status board, prediction, benchmark and author pages, evidence
+    and JSON mirrors (only files that changed are rewritten)."""
+    from resolver.errors import ResolverError
+    from state import predictions as store
+
+    folder = out if out is not None else ctx.settings.state_dir / "site"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ResolverError(f"{folder}: cannot write: {error.strerror or error}") from None
+    if not sys.stderr.isatty():
+        written = _write(ctx, folder, None)
+    else:
+        total = len(store.all_(ctx.db))
+        with click.progressbar(length=total, label="site", file=sys.stderr) as bar:
+            written = _write(ctx, folder, bar.update)
+    click.echo(f"{folder}: {written} files written")
+
+
+def _write(ctx: _Context, folder: Path, progress: Callable[[int], None] | None) -> int:
+    from resolver import site as pages
+    from resolver.errors import ResolverError
+
+    try:
+        return pages.write(ctx.db, ctx.settings, folder, progress=progress)
+    except OSError as error:
+        raise ResolverError(f"{folder}: cannot write: {error.strerror or error}") from None
