@@ -123,6 +123,7 @@ class _Parser:
         self.catalog = catalog
         self.tokens = self._tokenize(text)
         self.index = 0
+        self.sota_token: _Token | None = None
 
     def _tokenize(self, text: str) -> list[_Token]:
         tokens = []
@@ -169,6 +170,10 @@ class _Parser:
         assert unit is not None  # metric() checked it
         threshold, multiple, sota_end = self.threshold(benchmark, unit)
         start, end = self.window()
+        if sota_end is not None and sota_end > end:
+            raise self.error("the baseline's date (sota@DATE) must not end after the window: "
+                             "a claim cannot be measured against a state of the art that "
+                             "comes later than its deadline", self.sota_token)
         basis = self.dated()
         filters = self.filters()
         if (token := self.peek()) is not None:
@@ -219,6 +224,10 @@ class _Parser:
             period = parse_period(sota_token.text[5:])
             if period is None:
                 raise self.error(date_problem(sota_token.text[5:]), sota_token)
+            if number <= 0:
+                raise self.error(f"a multiple of the state of the art must be above 0, not "
+                                 f"{token.text}", token)
+            self.sota_token = sota_token
             return None, number, period.end
         if unit == "pts":
             if suffix not in (None, "pts"):

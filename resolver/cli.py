@@ -136,7 +136,7 @@ def run(ctx: _Context, once: bool) -> None:
 
 @cli.command()
 @click.argument("names", nargs=-1)
-@click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--from-file", type=click.Path(path_type=Path),
               help="Ingest a recorded payload instead of fetching (backfill, replay).")
 @click.option("--at", "at", help="With --from-file: the poll's time (ISO 8601; default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the poll results as JSON.")
@@ -145,7 +145,6 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
          as_json: bool) -> None:
     """Poll sources now and evaluate (all enabled sources by default)."""
     from resolver import poller
-    from resolver.clock import parse_timestamp
 
     ctx.setup_logging()
     sources = ctx.settings.resolved_sources()
@@ -157,7 +156,7 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
     if at is not None and from_file is None:
         raise ResolverError("--at needs --from-file (a live poll happens now)")
     chosen = [sources[n] for n in names] or [s for s in sources.values() if s.enabled]
-    when = parse_timestamp(at) if at else None
+    when = past(at) if at is not None else None
     results = []
     failed = False
     for source in chosen:
@@ -181,12 +180,11 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
 def evaluate(ctx: _Context, at: str | None) -> None:
     """Evaluate every prediction as of a time."""
     from resolver import lifecycle, poller
-    from resolver.clock import parse_timestamp
 
     ctx.setup_logging()
     changes = lifecycle.evaluate_now(ctx.db, sources=ctx.settings.kinds,
                                      retired=ctx.settings.retired,
-                                     at=parse_timestamp(at) if at else None)
+                                     at=past(at) if at is not None else None)
     for change in changes:
         poller.log_change(change)
     if not changes:
@@ -364,6 +362,18 @@ def health(ctx: _Context) -> None:
     if age > limit:
         _fail(f"unhealthy: last heartbeat {age:.0f}s ago (limit {limit:.0f}s)")
     click.echo(f"healthy: last heartbeat {age:.0f}s ago")
+
+
+def past(text: str) -> str:
+    """A ``--at`` a user gave: a timestamp not later than now (a replay or backfill happens in
+    the past; a future one would settle claims early and move the source's clock ahead)."""
+    from resolver.clock import now, parse_timestamp
+
+    when = parse_timestamp(text)
+    if when > now():
+        raise ResolverError(f"--at {text!r} is in the future ({when}); replays and backfills "
+                            "happen in the past")
+    return when
 
 
 def _fail(message: str) -> NoReturn:

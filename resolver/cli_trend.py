@@ -214,7 +214,7 @@ def _trend_text(document: dict[str, Any]) -> list[str]:
                      projection.get("crossing_date") or "-",
                      _percent(projection.get("p_by_deadline")),
                      _percent(claim["pace"])))
-    lines += _table(rows, ("id", "threshold", "by", "line crosses", "P(by deadline)", "pace"))
+    lines += _table(rows, ("id", "threshold", "by", "line crosses", "P(yes)", "pace"))
     return lines
 
 

@@ -127,6 +127,8 @@ class Evaluator:
 
     def freeze_baseline(self, p: Prediction, claim: Claim, view: SourceView) -> None:
         assert claim.sota_end is not None and claim.multiple is not None
+        if self.at < claim.sota_end.isoformat():
+            return  # the baseline's period has not ended: a later row may still set it
         best = view.best(claim, None, claim.sota_end)
         if best is None:
             return

@@ -88,6 +88,8 @@ def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher 
         url, fetched = given.url, given
     elif from_file is not None:
         url = f"file:{from_file.resolve()}"
+        if not from_file.is_file():
+            raise ResolverError(f"{from_file}: no such file")
         try:
             size = from_file.stat().st_size
             if size > settings.max_payload:

@@ -119,7 +119,8 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
         others = _benchmark_sources(settings, claim.benchmark)
         result["corroboration"] = [
             {"source": c.source, "filters_applied": c.filters_applied,
-             "best": c.best.to_json() if c.best else None}
+             "best": c.best.to_json() if c.best else None,
+             "polled": health.of(db, c.source).last_success is not None}
             for c in corroboration(db, claim, others, now)]
     return result
 
@@ -175,7 +176,8 @@ def render_detail(item: JSON) -> str:
         lines.append(f"  pace:       {item['pace']:.0%} of the pace the claim needed "
                      "(100% = exactly on pace)")
     for other in item.get("corroboration") or []:
-        said = shown(other["best"]) if other["best"] else "no qualifying row"
+        said = (shown(other["best"]) if other["best"] else "no qualifying row"
+                if other.get("polled", True) else "not polled yet")
         note = "" if other["filters_applied"] else " (its rows lack this claim's filters)"
         lines.append(f"  {other['source']} says: {said}{note} [corroboration only]")
     if item.get("settlement"):
@@ -209,8 +211,14 @@ def render_detail(item: JSON) -> str:
 
 def _projection(projection: JSON, threshold: float, unit: str) -> str:
     crossing = projection["crossing_date"]
-    line = (f"the fitted line reaches {numbers.threshold(threshold, unit)} on {crossing}"
-            if crossing else "the fitted line never reaches the threshold")
+    shown = numbers.threshold(threshold, unit)
+    if not crossing:
+        line = "the fitted line never reaches the threshold"
+    elif crossing <= projection["at"][:10]:
+        line = (f"the fitted line is above {shown} since {crossing} (the records lag the fit: "
+                "read it as the trend, not as a result)")
+    else:
+        line = f"the fitted line reaches {shown} on {crossing}"
     return (f"P(yes) {numbers.probability(projection['p_by_deadline'])}; {line} "
             f"({projection['n']} frontier rows since {projection['since']}, as of the poll "
             f"at {projection['at']})")

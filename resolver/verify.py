@@ -44,6 +44,11 @@ class Report:
         lines = [self.origin] if self.origin else []
         if self.chain_problems:
             lines += [f"chain: BROKEN: {problem}" for problem in self.chain_problems]
+        elif self.origin:
+            # A bundle holds one prediction's events: their links are checked, but the head
+            # of the whole log is what its manifest says; hold it to a digest you kept.
+            lines.append(f"chain: the bundle's events link up; the manifest states {self.head}"
+                         " (compare it with a digest you kept)")
         else:
             lines.append(f"chain: ok, {self.head}")
         lines += [f"bundle: BROKEN: {problem}" for problem in self.bundle_problems]

@@ -259,7 +259,6 @@ def _member(snapshot: Snapshot, name: str, member: Member, table: Iterator[list[
     unit, scale = member.unit, member.scale
     low, high = UNIT_RANGES[unit]
     positive = unit == "min"  # 0 minutes is not a horizon
-    seen: set[str] = set()
     occurrences: dict[str, int] = {}
     parsed_dates: dict[str, str | None] = {}
     blank = dict.fromkeys((m.benchmark for m in metrics), 0)
@@ -285,11 +284,8 @@ def _member(snapshot: Snapshot, name: str, member: Member, table: Iterator[list[
         if not key:
             snapshot.skip(metrics[0].benchmark, f"{name} line {number}: no key, skipped")
             continue
-        if key in seen:
-            snapshot.skip(metrics[0].benchmark,
-                          f"{name} line {number}: duplicate key {shown(key)}, skipped")
-            continue
-        seen.add(key)
+        # A key seen twice goes on to the store, which refuses to pick one of two rows that
+        # differ (the benchmark then fails alone at this poll).
         subject = key
         for position in subjects:
             if found := cells[position].strip():

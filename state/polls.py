@@ -148,13 +148,17 @@ def record_snapshot(
                         skipped=[{"benchmark": s.benchmark, "reason": s.reason}
                                  for s in snapshot.skipped])
     existing = _current(db, source)
+    for benchmark, reason in _conflicts(snapshot).items():
+        result.failed.setdefault(benchmark, reason)
     present: dict[str, set[str]] = defaultdict(set)
     new_versions: list[tuple[Any, ...]] = []
     seen_again: list[tuple[str, int]] = []
     for obs in snapshot.observations:
+        if obs.benchmark in result.failed:
+            continue  # health is per benchmark: a failed one keeps its rows as they were
         keys = present[obs.benchmark]
         if obs.key in keys:
-            continue  # a duplicate key within one payload: the first one stands
+            continue  # the same row twice within one payload (identical: _conflicts)
         keys.add(obs.key)
         content = _content(obs)
         known = existing.get((obs.benchmark, obs.key))
@@ -206,6 +210,20 @@ def record_snapshot(
     _flag_failed(result)
     _finish_fetch(db, result)
     return result
+
+
+def _conflicts(snapshot: Snapshot) -> dict[str, str]:
+    """Benchmarks in which one key names two rows that differ: which one is right cannot be
+    known, so neither counts; the benchmark fails at this poll and keeps its rows."""
+    first: dict[tuple[str, str], tuple[Any, ...]] = {}
+    found: dict[str, str] = {}
+    for obs in snapshot.observations:
+        content = _content(obs)
+        seen = first.setdefault((obs.benchmark, obs.key), content)
+        if seen != content and obs.benchmark not in found:
+            found[obs.benchmark] = (f"key {obs.key!r} names two different rows (values "
+                                    f"{seen[1]:g} and {content[1]:g}): neither counts")
+    return found
 
 
 def _flag_failed(result: PollResult) -> None:

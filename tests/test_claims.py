@@ -187,7 +187,9 @@ def test_normalize_is_a_fixed_point(text: str) -> None:
     try:
         claim = claims.parse(text)
     except ClaimError as error:
-        assert re.search("empty window|above 100", error.problem), error
+        # Generated claims may be empty, unreachable, or measured against a later baseline.
+        assert re.search("empty window|above 100|must be above 0|must not end after the "
+                         "window", error.problem), error
         return
     again = claims.parse(claim.normalized)
     assert again == claim

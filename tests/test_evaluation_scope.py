@@ -21,12 +21,14 @@ def random_claims(count: int, seed: int) -> list[dict[str, str]]:
     for i in range(count):
         op = rng.choice([">=", ">", "<=", "<"])
         threshold = rng.choice([40, 55, 60, 65, 70, 75, 75.2, 78.8, 79.2, 85])
+        windows = ["2025-03", "2025-06-30", "2025-H2", "2025", "2026-Q1"]
         if rng.random() < 0.15:
             baseline = rng.choice(["2025-03", "2025-Q2"])
             threshold_text = f"{rng.choice([1, 1.1, 1.2])}x sota@{baseline}"
+            windows = windows[1:]  # a baseline never ends after its claim's window
         else:
             threshold_text = f"{threshold}%"
-        first = rng.choice(["2025-03", "2025-06-30", "2025-H2", "2025", "2026-Q1"])
+        first = rng.choice(windows)
         window = (f"by {first}" if rng.random() < 0.8
                   else f"between 2025-01 and {first}")
         dated = rng.choice(["", " dated by first-seen"])

@@ -279,3 +279,30 @@ def test_a_mapped_member_is_ingested_with_its_unit(cli: Cli, tmp_path: Path,
     cli("predict", "add", "new-bench >= 40% by 2026", "--id", "n")
     cli("poll", "epoch-hub", "--from-file", str(path), "--at", "2026-01-02T00:00Z")
     assert cli.events("n")[0]["evidence"]["value"] == 50.0
+
+
+def test_one_key_naming_two_rows_counts_neither(cli: Cli, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A declared source whose key repeats with different values: which row is right cannot
+    be known, so neither counts; the benchmark fails at that poll (no late outcome from it)
+    and its earlier rows stay."""
+    config = tmp_path / "resolver.toml"
+    config.write_text('[sources.toy]\nkind = "json"\nurl = "https://example.org/t.json"\n'
+                      'benchmark = "toy-bench"\nunit = "%"\nscale = 100\nvalue = "v"\n'
+                      'date = "d"\nkey = "id"\nsubject = "id"\n', encoding="utf-8")
+    monkeypatch.setenv("RESOLVER_CONFIG", str(config))
+    cli("predict", "add", "toy-bench >= 90% by 2025", "--id", "toy", "--late-days", "0")
+    first = tmp_path / "one.json"
+    first.write_text(json.dumps([{"id": "b", "v": 0.5, "d": "2025-03-01"}]))
+    cli("poll", "toy", "--from-file", str(first), "--at", "2025-06-01T00:00Z")
+    twice = tmp_path / "two.json"
+    twice.write_text(json.dumps([{"id": "m1", "v": 0.42, "d": "2025-06-01"},
+                                 {"id": "m1", "v": 0.95, "d": "2025-06-01"},
+                                 {"id": "b", "v": 0.5, "d": "2025-03-01"}]))
+    result = cli("poll", "toy", "--from-file", str(twice), "--at", "2026-01-02T00:00Z")
+    assert "retracted=" not in result.output
+    assert cli.events("toy") == []  # no late "no" while a crossing row may be in the payload
+    notes = next(s for s in json.loads(cli("sources", "--json").output)
+                 if s["name"] == "toy")["notes"]
+    assert notes["failed"] == {"toy-bench": "key 'm1' names two different rows (values 42 "
+                                            "and 95): neither counts"}

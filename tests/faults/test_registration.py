@@ -78,6 +78,8 @@ BAD_CLAIMS = {
     "osworld-verified >= 50% by 2030 where steps <= " + "9" * 400: "steps compares with a number",
     "osworld-verified >= 50% by 2030 where steps <= nan": "steps compares with a number",
     "swe-bench-verified >= 101% by 2030": "a percentage above 100 can never be reached",
+    "metr-p50-horizon >= 0x sota@2025-04-16 by 2026": "must be above 0",
+    "metr-p50-horizon >= 4x sota@2027-01-01 by 2026": "must not end after the window",
 }
 
 
@@ -111,6 +113,8 @@ def test_a_normalized_claim_is_positional_and_parses_to_itself(cli: Cli, given: 
     ("2199-12-31T23:59:59-01:00", "outside the years 1990-2199"),
     ("1989-12-31", "outside the years 1990-2199"),
     ("yesterday", "not an ISO 8601 timestamp: 'yesterday'"),
+    ("", "not an ISO 8601 timestamp: ''"),
+    ("2031-01-01", "--at '2031-01-01' is in the future (2031-01-01T00:00:00Z)"),
 ])
 def test_a_bad_at_is_one_line(cli: Cli, tmp_path: Path, at: str, message: str) -> None:
     for args in (("evaluate", "--at", at),
@@ -128,3 +132,20 @@ def test_an_at_with_an_offset_is_converted_to_utc(cli: Cli, tmp_path: Path) -> N
                                                                    "2025-06-01")]),
         "--at", "2025-06-02T05:00+05:00")
     assert [e["at"] for e in cli.events("p")] == ["2025-06-02T00:00:00Z"]
+
+
+def test_a_baseline_waits_for_its_period_to_end(cli: Cli, tmp_path: Path) -> None:
+    """sota@2025-12 is the best row dated by the end of December: a poll in July must not
+    freeze it from the rows it has then."""
+    write = Payloads(tmp_path)
+    cli("predict", "add", "swe-bench-verified >= 1.5x sota@2025-12 by 2026-12-31", "--id", "r")
+    cli("poll", "swe-bench", "--from-file", write(filler(5) + [row("20250701_a", 50.0,
+                                                                   "2025-07-01")]),
+        "--at", "2025-07-02T00:00Z")
+    assert cli.events("r") == []
+    cli("poll", "swe-bench", "--from-file", write(filler(5) + [
+        row("20250701_a", 50.0, "2025-07-01"), row("20251201_b", 60.0, "2025-12-01")]),
+        "--at", "2026-01-02T00:00Z")
+    [baseline] = cli.events("r")
+    assert baseline["reason"] == ("baseline sota@2025-12-31 frozen: 1.5 x 60% (20251201_b) = "
+                                  "90%")
