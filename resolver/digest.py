@@ -229,21 +229,25 @@ def write_once(db: Database, settings: Settings, day: dt.date) -> bool:
 def due_dates(db: Database, settings: Settings, *, now: dt.datetime,
               catch_up: bool) -> list[dt.date]:
     """Dates whose digest time has passed and that are not written: today's, plus (with
-    ``catch_up``) the days missed since the last written digest, at most catch_up_days."""
+    ``catch_up``) the days missed since the last written digest, at most catch_up_days. A
+    store's first digest is the one for the first digest time after its first successful
+    poll (DESIGN section 8): none before, so no quiet digest of a window nothing watched."""
     zone = ZoneInfo(settings.timezone)
     local_today = now.astimezone(zone).date()
     written = set(digests.written_dates(db))
-    if catch_up and not written:
-        candidates = [local_today]  # a first start writes no past digests
-    elif catch_up:
+    after = "" if written else health.first_success(db)
+    if after is None:
+        return []  # nothing polled yet
+    if catch_up and written:
         last = dt.date.fromisoformat(max(written))
         span = min((local_today - last).days, settings.catch_up_days + 1)
         candidates = [local_today - dt.timedelta(days=n) for n in range(span - 1, -1, -1)]
     else:
-        candidates = [local_today]
+        candidates = [local_today]  # a first start writes no past digests
     due = []
     for day in candidates:
         fire = fire_time_on(day, settings.digest_cron, settings.timezone)
-        if fire is not None and fire <= now and day.isoformat() not in written:
+        if (fire is not None and fire <= now and day.isoformat() not in written
+                and clock.format_instant(fire) > after):
             due.append(day)
     return due

@@ -55,6 +55,13 @@ def of(db: Database, source: str) -> Health:
                   failing_since, suspicious)
 
 
+def first_success(db: Database) -> str | None:
+    """When the store's first successful poll (of any source) was made: a store's first
+    digest is the one after it (DESIGN section 8)."""
+    row = db.execute("SELECT min(at) FROM fetches WHERE status != 'failed'").fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
 @dataclass(frozen=True)
 class Span:
     """What a source's polls in [start, end) said: for the digest's source health."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -17,6 +18,10 @@ def test_run_once_polls_and_writes_todays_digest_once(cli: Cli, http: FixtureSer
     url = http.serve("/lb.json", (swe_bench / "leaderboards.2025-07-31.json").read_bytes())
     env = {"RESOLVER_SOURCES__SWE_BENCH__URL": url, "RESOLVER_DIGEST_CRON": "0 0 * * *",
            **only("swe-bench")}
+    # A store's first digest is the one after its first successful poll (DESIGN section 8).
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%MZ")
+    cli("poll", "swe-bench", "--from-file", str(swe_bench / "leaderboards.2025-05-07.json"),
+        "--at", yesterday, **env)
     result = cli("run", "--once", **env)
     assert "poll source=swe-bench" in result.output
     assert "status=ok rows=247" in result.output

@@ -19,7 +19,7 @@ import feedparser
 import httpx
 import pytest
 
-from tests.conftest import ROOT, only, wait
+from tests.conftest import ROOT, only, resolver_command, wait
 from tests.server import FixtureServer
 
 pytestmark = pytest.mark.container
@@ -76,6 +76,13 @@ def run_container(image: str, tmp_path: Path, http: FixtureServer,
     (config / "predictions.toml").write_text(PREDICTIONS)
     volume = tmp_path / "data"
     volume.mkdir()
+    # A successful poll a day ago: a store's first digest is the one after its first
+    # successful poll (DESIGN section 8), so the first start writes today's.
+    yesterday = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400))
+    subprocess.run([*resolver_command(), "poll", "swe-bench", "--from-file",
+                    str(swe_bench / "leaderboards.2025-07-31.json"), "--at", yesterday],
+                   env={**os.environ, **only("swe-bench"), "RESOLVER_STATE_DIR": str(volume)},
+                   check=True, capture_output=True, timeout=60)
     names: list[str] = []
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

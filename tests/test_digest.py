@@ -66,8 +66,9 @@ def test_catch_up_writes_missed_days_once(state_dir: Path, monkeypatch: object) 
     settings = load()
     db = open_db(settings.state_dir)
     now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
-    # A first start writes no past digest, only today's once its time has passed.
-    assert digest.due_dates(db, settings, now=now, catch_up=True) == [dt.date(2026, 3, 10)]
+    # A store that never polled successfully writes no digest (tests/test_start.py: the first
+    # is the one after its first successful poll).
+    assert digest.due_dates(db, settings, now=now, catch_up=True) == []
     digest.write_once(db, settings, dt.date(2026, 3, 1))
     due = digest.due_dates(db, settings, now=now, catch_up=True)
     assert due == [dt.date(2026, 3, d) for d in range(3, 11)]  # at most catch_up_days + today

@@ -3,10 +3,19 @@ source-health alerts once per change and apart from outcomes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from tests.conftest import Cli, only
 from tests.server import FixtureServer
+
+
+def polled_yesterday(cli: Cli, swe_bench: Path) -> None:
+    """A successful poll a day ago: a store's first digest is the one after its first
+    successful poll (DESIGN section 8), so today's is then due."""
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cli("poll", "swe-bench", "--from-file", str(swe_bench / "leaderboards.2025-05-07.json"),
+        "--at", at, **only("swe-bench"))
 
 
 def test_digest_and_source_health_notifications(cli: Cli, http: FixtureServer,
@@ -15,7 +24,8 @@ def test_digest_and_source_health_notifications(cli: Cli, http: FixtureServer,
     env = {"RESOLVER_NOTIFY": f'["{hook}"]', "RESOLVER_DIGEST_CRON": "0 0 * * *",
            "RESOLVER_SOURCES__SWE_BENCH__URL": http.url("/lb.json"),
            "RESOLVER_PUBLIC_URL": "https://resolver.example.org/", **only("swe-bench")}
-    # The source is down: one alert, and the digest.
+    # The source is down (it was up yesterday): one alert, and the digest.
+    polled_yesterday(cli, swe_bench)
     cli("run", "--once", expect=3, **env)
     titles = [p["body"]["title"] for p in http.posts]
     assert "resolver: source swe-bench failing" in titles
@@ -41,6 +51,7 @@ def test_an_undelivered_digest_is_sent_at_the_next_cycle(cli: Cli, http: Fixture
     hook = http.url("/hook").replace("http://", "json://")
     env = {"RESOLVER_NOTIFY": f'["{hook}"]', "RESOLVER_DIGEST_CRON": "0 0 * * *",
            "RESOLVER_SOURCES__SWE_BENCH__URL": http.url("/lb.json"), **only("swe-bench")}
+    polled_yesterday(cli, swe_bench)
     http.refuse_posts = 10
     cli("run", "--once", **env)
     assert http.posts == []
