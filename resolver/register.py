@@ -31,9 +31,9 @@ _WEB_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 MAX_FILE_BYTES = 16 * 1024 * 1024
 # What a person may not change by registering again (DESIGN section 4); title, quote and url
 # may change. Timing values are kept as captured (defaults may have changed since).
-IMMUTABLE = ("probability", "author", "made", "bet", "deadline", "criteria")
+IMMUTABLE = ("probability", "author", "made", "bet", "deadline", "criteria", "notify")
 _FIELDS = {"id", "claim", "title", "author", "quote", "url", "probability", "made", "late_days",
-           "confirm_hours", "confirm_polls", "bet", "deadline", "criteria"}
+           "confirm_hours", "confirm_polls", "bet", "deadline", "criteria", "notify"}
 
 
 class Registration(NamedTuple):
@@ -71,7 +71,8 @@ def build(settings: Settings, entry: Mapping[str, Any], *, where: str = "") -> P
         late_days=None, confirm_hours=None, confirm_polls=None, deadline=None,
         criteria=text["criteria"], probability=_probability(entry.get("probability"), prefix),
         bet=_bet(entry.get("bet"), prefix), title=text["title"], author=text["author"], url=url,
-        quote=text["quote"], registered_at="", made=_made(entry.get("made"), prefix))
+        quote=text["quote"], registered_at="", made=_made(entry.get("made"), prefix),
+        notify=_notify(entry.get("notify"), prefix))
     if prediction.raw == MANUAL:
         return _manual(prediction, entry, prefix)
     if entry.get("deadline") is not None:
@@ -135,6 +136,17 @@ def _made(value: Any, prefix: str) -> str | None:
         raise RegistrationError(f"{prefix}'made' must be a date (YYYY-MM-DD) in "
                                 f"{periods.FIRST_YEAR}-{periods.LAST_YEAR}, got {value!r}")
     return day.isoformat()
+
+
+def _notify(value: Any, prefix: str) -> tuple[str, ...]:
+    """``notify``: Apprise URLs told of this prediction's changes only (DESIGN section 13)."""
+    if value is None:
+        return ()
+    if (not isinstance(value, list) or len(value) > 20
+            or not all(isinstance(url, str) and url.strip() for url in value)):
+        raise RegistrationError(f"{prefix}'notify' must be a list of Apprise URLs (strings), "
+                                f"at most 20 (got {str(value)[:80]!r})")
+    return tuple(url.strip() for url in value)
 
 
 def _probability(value: Any, prefix: str) -> float | None:

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -142,6 +150,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     log_json: bool = False
+    # Each prediction's state change is notified at once, besides the nightly digest.
+    notify_changes: bool = True
+    # Registration over HTTP (POST /api/predictions) is off while this is unset.
+    api_token: SecretStr | None = None
     heartbeat_every: Duration = 30.0
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
 

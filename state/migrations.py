@@ -260,3 +260,27 @@ def m006_made_notes_views(db: Database) -> None:
                     AND e.kind = 'status' ORDER BY e.seq DESC LIMIT 1) AS evidence
             FROM predictions p
         """)
+
+
+@migrations()
+def m007_change_alerts(db: Database) -> None:
+    _run(db, """
+        -- A prediction's own Apprise URLs (JSON list), told of its changes only.
+        ALTER TABLE predictions ADD COLUMN notify TEXT;
+        -- Each state change alerted at once (DESIGN section 13), per audience: 'notify' (the
+        -- notify setting's URLs) and 'own' (the prediction's own URLs). A row is written once
+        -- the notifier accepted the alert (delivered = 1), or when there was nobody to tell
+        -- (delivered = 0). A change without its row is sent again: at least once.
+        CREATE TABLE change_alerts (
+            event_id INTEGER NOT NULL REFERENCES events(id),
+            audience TEXT NOT NULL CHECK (audience IN ('notify', 'own')),
+            sent_at TEXT NOT NULL,
+            delivered INTEGER NOT NULL,
+            PRIMARY KEY (event_id, audience)
+        );
+        -- Changes made before alerts existed were told by their digests: not alerted now.
+        INSERT INTO change_alerts (event_id, audience, sent_at, delivered)
+            SELECT e.id, a.audience, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 0
+            FROM events e, (SELECT 'notify' AS audience UNION ALL SELECT 'own') a
+            WHERE e.kind = 'status'
+        """)

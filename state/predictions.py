@@ -35,7 +35,7 @@ COLUMNS = (
     "id", "claim", "raw", "source", "benchmark", "late_days", "confirm_hours", "confirm_polls",
     "deadline", "criteria", "probability", "bet", "title", "author", "url", "quote",
     "registered_at", "status", "outcome", "status_at", "deciding", "baseline", "due", "op",
-    "threshold", "partition", "made",
+    "threshold", "partition", "made", "notify",
 )
 _SELECT = f"SELECT {', '.join(f'p.{name}' for name in COLUMNS)} FROM predictions p"
 
@@ -51,6 +51,7 @@ def _prediction(row: tuple[Any, ...]) -> Prediction:
     values = dict(zip(COLUMNS, row, strict=True))
     bet, deciding, baseline = loads(values.pop("bet")), values.pop("deciding"), \
         values.pop("baseline")
+    values["notify"] = tuple(json.loads(values["notify"] or "[]"))
     return Prediction(**values, bet=Bet.from_json(bet) if bet else None,
                       deciding=decision_from_json(loads(deciding)),
                       baseline=Baseline.from_json(b) if (b := loads(baseline)) else None)
@@ -134,6 +135,7 @@ def insert(db: Database, prediction: Prediction) -> None:
     values["bet"] = dumps(prediction.bet.to_json()) if prediction.bet else None
     values["deciding"] = dumps(prediction.deciding.to_json()) if prediction.deciding else None
     values["baseline"] = dumps(prediction.baseline.to_json()) if prediction.baseline else None
+    values["notify"] = json.dumps(list(prediction.notify)) if prediction.notify else None
     db.execute(f"INSERT INTO predictions ({', '.join(COLUMNS)}, after_fetch) VALUES "
                f"({', '.join('?' for _ in COLUMNS)},"
                " (SELECT coalesce(max(id), 0) FROM fetches))", list(values.values()))

@@ -216,6 +216,7 @@ class Prediction:
     threshold: float | None = None  # absolute, or the frozen baseline's; None until frozen
     partition: str | None = None
     made: str | None = None  # when the claim was made public (a date); None: at registration
+    notify: tuple[str, ...] = ()  # Apprise URLs told of this prediction's changes only
 
     @property
     def made_at(self) -> str:
