@@ -110,12 +110,28 @@ def poll_safely(db: Database, settings: Settings, source: Source,
         log.event("poll", level=logging.ERROR, source=source.name, status="failed",
                   error=f"{type(error).__name__}: {error}")
         return source.name, str(error) or type(error).__name__
+    finally:
+        _checkpoint(db)
     return source.name, None if outcome.poll.ok else (outcome.poll.error or "failed")
+
+
+def _checkpoint(db: Database) -> None:
+    """After a poll's commit: the main file gets the poll (DESIGN section 7). Never fails a
+    poll: a busy or read-only store only delays it to the next one."""
+    import sqlite3
+
+    from state import wal
+
+    try:
+        wal.checkpoint(db)
+    except sqlite3.Error as error:
+        log.event("checkpoint", level=logging.WARNING, error=str(error))
 
 
 def _notify(db: Database, settings: Settings) -> None:
     from resolver import notify
 
+    notify.pending_changes(db, settings)  # changes at once, before health and digests
     notify.health_changes(db, settings)
     notify.pending_digests(db, settings)
 

@@ -1,5 +1,6 @@
-"""Notifications through Apprise: each written digest (at least once), and source-health
-alerts, separate from outcomes and sent once per change of a source's health."""
+"""Notifications through Apprise: each state change at once (at least once, DESIGN section 13),
+each written digest (at least once), and source-health alerts, separate from outcomes and sent
+once per change of a source's health."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlite_utils import Database
 from resolver import clock, log
 from resolver.render import markdown_text
 from resolver.settings import Settings
-from state import alerts, digests, health
+from state import alerts, change_alerts, digests, health
+from state import predictions as store
+from state.records import Event, Prediction
 
 
 def send(urls: list[str], *, title: str, body: str) -> bool:
@@ -27,6 +30,63 @@ def send(urls: list[str], *, title: str, body: str) -> bool:
             return False
     return bool(sender.notify(title=title, body=body,
                               body_format=apprise.NotifyFormat.MARKDOWN))
+
+
+def pending_changes(db: Database, settings: Settings) -> int:
+    """Alert every state change not alerted yet: to the ``notify`` URLs, and to the changed
+    prediction's own URLs. Each is marked once the notifier accepted it, so what was not
+    accepted goes out at the next call (a restart too). Returns how many alerts went out."""
+    sent = 0
+    everyone = settings.notify if settings.notify_changes else []
+    changes = change_alerts.unsent(db, "notify")
+    if not everyone:  # nobody to tell: a URL added later does not receive the archive
+        change_alerts.mark(db, [e.id for e in changes], "notify", at=clock.now(),
+                           delivered=False)
+        changes = []
+    for event in changes:
+        if not _alert(db, settings, event, everyone, "notify"):
+            break  # in order: the rest waits for the next call
+        sent += 1
+    nobody: list[int] = []
+    failed: set[str] = set()
+    for event in change_alerts.unsent(db, "own"):
+        p = store.get(db, event.prediction_id)
+        own = list(p.notify) if p is not None and settings.notify_changes else []
+        if not own:
+            nobody.append(event.id)
+        elif event.prediction_id not in failed:
+            if _alert(db, settings, event, own, "own"):
+                sent += 1
+            else:
+                failed.add(event.prediction_id)  # its later changes wait, in order
+    change_alerts.mark(db, nobody, "own", at=clock.now(), delivered=False)
+    return sent
+
+
+def _alert(db: Database, settings: Settings, event: Event, urls: list[str],
+           audience: change_alerts.Audience) -> bool:
+    p = store.get(db, event.prediction_id)
+    assert p is not None
+    title, body = change_message(settings, p, event)
+    if not send(urls, title=title, body=body):
+        log.event("alert", level=logging.WARNING, id=p.id, to=audience, error="not delivered")
+        return False
+    change_alerts.mark(db, [event.id], audience, at=clock.now(), delivered=True)
+    log.event("alert", id=p.id, change=f"{event.from_status}->{event.to_status}", to=audience)
+    return True
+
+
+def change_message(settings: Settings, p: Prediction, event: Event) -> tuple[str, str]:
+    """An alert's title and Markdown body: the id, title, normalized claim, from -> to, the
+    outcome, why, and the prediction's page."""
+    base = settings.public_url.rstrip("/") if settings.public_url else ""
+    change = f"{event.from_status or 'new'} -> {event.to_status}"
+    lines = [f"**{markdown_text(p.id)}**: {markdown_text(p.title or p.claim)}",
+             f"claim: {markdown_text(p.claim)}",
+             f"{change}, outcome: {event.outcome or 'none'}",
+             f"why: {markdown_text(event.reason)}",
+             f"{base}/p/{p.id}.html"]
+    return f"resolver: {p.id} {change}", "\n\n".join(lines) + "\n"
 
 
 def pending_digests(db: Database, settings: Settings) -> int:
