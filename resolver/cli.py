@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from resolver import __version__
+from resolver.cli_backup import backup
 from resolver.cli_trend import scores, trend
 from resolver.cli_verify import export, verify
 from resolver.errors import NotFound, ResolverError
@@ -105,6 +106,7 @@ cli.add_command(trend)
 cli.add_command(scores)
 cli.add_command(verify)
 cli.add_command(export)
+cli.add_command(backup)
 
 
 # -- running --------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def run(ctx: _Context, once: bool) -> None:
 def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str | None,
          as_json: bool) -> None:
     """Poll sources now and evaluate (all enabled sources by default)."""
-    from resolver import poller
+    from resolver import clock, poller
 
     ctx.setup_logging()
     sources = ctx.settings.resolved_sources()
@@ -159,8 +161,13 @@ def poll(ctx: _Context, names: tuple[str, ...], from_file: Path | None, at: str 
     when = past(at) if at is not None else None
     results = []
     failed = False
+    from state import change_alerts
+
+    before = change_alerts.latest_event(ctx.db)
     for source in chosen:
         outcome = poller.poll(ctx.db, ctx.settings, source, at=when, from_file=from_file)
+        if from_file is not None:  # a replay never notifies, now or later
+            change_alerts.never_alert_after(ctx.db, before, at=clock.now())
         if not outcome.poll.ok:
             failed = True
             click.echo(f"{source.name}: {outcome.poll.error}", err=True)

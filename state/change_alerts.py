@@ -46,3 +46,19 @@ def delivered(db: Database) -> list[tuple[int, Audience]]:
     return [(int(i), a) for i, a in db.execute(
         "SELECT event_id, audience FROM change_alerts WHERE delivered = 1"
         " ORDER BY event_id, audience")]
+
+
+def latest_event(db: Database) -> int:
+    """The id of the latest event (0 when there is none)."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+
+def never_alert_after(db: Database, event_id: int, *, at: str) -> None:
+    """Mark the changes appended after ``event_id`` as told to nobody: a replay or backfill
+    (``poll --from-file``) never notifies, now or at a later cycle (DESIGN section 5)."""
+    with write(db):
+        for audience in ("notify", "own"):
+            db.execute(
+                "INSERT OR IGNORE INTO change_alerts (event_id, audience, sent_at, delivered)"
+                " SELECT id, ?, ?, 0 FROM events WHERE kind = 'status' AND id > ?",
+                [audience, at, event_id])

@@ -4,11 +4,13 @@ server)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import Cli, only
+from tests.payloads import Payloads, filler, row
 from tests.server import FixtureServer
 
 FILE = """
@@ -113,3 +115,22 @@ def test_notify_is_a_list_of_strings_and_never_changes(cli: Cli, tmp_path: Path)
     path.write_text(entry + 'notify = ["json://y"]\n')
     result = cli("predict", "import", str(path), expect=1)
     assert "a: 'notify' cannot change once registered" in result.output
+
+
+def test_a_replay_never_notifies_later_either(cli: Cli, tmp_path: Path) -> None:
+    """poll --from-file moves predictions but never notifies: not at once, and not at the
+    daemon's next cycle either."""
+    from state import change_alerts
+    from state.db import open_db
+
+    write = Payloads(tmp_path)
+    cli("predict", "add", "swe-bench-verified >= 80% by 2025-12-31", "--id", "p")
+    cli("poll", "swe-bench", "--from-file", write(filler(5) + [row("20250601_a", 85.0,
+                                                                   "2025-06-01")]),
+        "--at", "2025-06-02T00:00Z")
+    db = open_db(Path(os.environ["RESOLVER_STATE_DIR"]))
+    try:
+        assert change_alerts.unsent(db, "notify") == []
+        assert change_alerts.unsent(db, "own") == []
+    finally:
+        db.conn.close()
