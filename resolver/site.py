@@ -16,6 +16,7 @@ untrusted), each distinct chart once, and writes only the files whose bytes chan
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -34,7 +35,7 @@ from resolver.frontier import frontier
 from resolver.render import web_link, xml_text
 from resolver.report import summary
 from resolver.settings import Settings
-from resolver.sota import Views, corroboration
+from resolver.sota import Views
 from resolver.trend import RATE_UNITS, Series, Trends, transform_of
 from state import chain, payloads
 from state import predictions as store
@@ -56,7 +57,7 @@ class Site:
     chain: JSON = field(default_factory=dict)
 
 
-def slug(name: str) -> str:
+def slug(name: str) -> str:  # DESIGN 13: lower-cased, runs outside a-z0-9 as "-"
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "author"
 
 
@@ -122,8 +123,7 @@ class _Builder:
             chart = charts.Chart(title, series.unit, points, thresholds, band)
             name = hashlib.sha256(repr((key, title)).encode()).hexdigest()[:16]
             self._charts[key] = name if points else None
-            if points:
-                self.site.charts[name] = chart
+            self.site.charts.update({name: chart} if points else {})
         return self._charts[key]
 
 
@@ -141,8 +141,7 @@ def content(db: Database, settings: Settings, *, now: str | None = None,
         build.site.predictions.append(item)
         if item["benchmark_page"]:
             claims.setdefault(item["benchmark_page"], []).append(item)
-        if progress:
-            progress(1)
+        _ = progress and progress(1)
     build.site.predictions.sort(key=lambda item: (ORDER.index(item["status"]),
                                                   item["deadline"] or "9999", item["id"]))
     build.site.benchmarks = _benchmarks(build, claims)
@@ -171,18 +170,20 @@ def _prediction(build: _Builder, p: Prediction, events: list[Event],
     best = build.views(claim.source).best_in_window(claim)
     item["best_in_window"] = best.evidence(claim.source).to_json() if best else None
     if p.threshold is not None:
-        line = charts.Threshold(p.threshold, claim.start, claim.last_day,
-                                (f"{p.id} ({claim.op})",))
+        line = charts.Threshold(p.threshold, claim.start, claim.last_day, ("threshold",))
         item["chart"] = build.chart(Series.of(claim), _title(claim), (line,),
                                     claim if p.status == "open" else None)
-    others = {name: dict(b.attributes) for name in build.kinds.yielding(claim.benchmark)
-              if (b := build.kinds.benchmark(claim.benchmark, name)) is not None
-              and build.settings.resolved_sources()[name].enabled}
-    if len(others) > 1:
-        item["corroboration"] = [
-            {"source": c.source, "filters_applied": c.filters_applied,
-             "best": c.best.to_json() if c.best else None}
-            for c in corroboration(build.db, claim, others, build.now)]
+    for name in build.kinds.yielding(claim.benchmark):
+        yielded = build.kinds.benchmark(claim.benchmark, name)
+        if name == claim.source or yielded is None \
+                or not build.settings.resolved_sources()[name].enabled:
+            continue
+        kept = tuple(f for f in claim.row_filters
+                     if f.name == "model" or f.name in dict(yielded.attributes))
+        other = dataclasses.replace(claim, source=name, row_filters=kept)
+        found = build.views(name).best_in_window(other)  # as sota.corroboration, views shared
+        item["corroboration"].append({"source": name, "filters_applied": kept == claim.row_filters,
+                                      "best": found.evidence(name).to_json() if found else None})
     return item
 
 
@@ -276,30 +277,32 @@ def _authors(build: _Builder, everyone: list[Prediction], authors: dict[str, str
 
 
 def write(db: Database, settings: Settings, folder: Path, *, now: str | None = None,
-          progress: Callable[[int], None] | None = None) -> int:
+          progress: Callable[[int], None] | None = None, all_bundles: bool = False) -> int:
     """Write the site into ``folder``; only files whose bytes changed are rewritten. Returns
     how many files were written. The daemon calls it after each evaluation that changed
-    something and after each digest, with ``<state>/site``."""
+    something and after each digest, with ``<state>/site``. Bundles are written for settled
+    predictions (fixed once settled; ~50 ms each on a 4 MB source), for every prediction with
+    ``all_bundles``; the daemon's page makes any other one on request."""
     from resolver import export
 
     site = content(db, settings, now=now, progress=progress)
+    for item in site.predictions:
+        item["bundle"] = all_bundles or item["status"] != "open"
     pages = Pages(site)
     written = 0
     for path, data in pages.files():
         written += _put(folder / path, data)
     for item in site.predictions:
-        written += _bundle(folder, item, lambda pid: export.export(db, settings, pid))
-    for sha in sorted(site.evidence):
-        target = folder / "evidence" / sha
-        if not target.exists():
-            written += _put(target, payloads.load(db, sha)[1])
+        if item["bundle"]:
+            written += _bundle(folder, item, lambda pid: export.export(db, settings, pid))
+    for sha in sorted(sha for sha in site.evidence if not (folder / "evidence" / sha).exists()):
+        written += _put(folder / "evidence" / sha, payloads.load(db, sha)[1])
     return written
 
 
 def _bundle(folder: Path, item: JSON, make: Callable[[str], bytes]) -> int:
-    """A prediction's bundle, rewritten when its events or its source's polls moved on."""
-    mark = json.dumps([item["status"], [e["id"] for e in item["events"]],
-                       (item.get("projection") or {}).get("at")])
+    """A prediction's bundle, rewritten when its status or events moved on."""
+    mark = json.dumps([item["status"], [e["id"] for e in item["events"]]])
     stamp = folder / "p" / f".{item['id']}.zip.mark"
     target = folder / "p" / f"{item['id']}.zip"
     if target.exists() and stamp.exists() and stamp.read_text() == mark:
@@ -384,9 +387,8 @@ def _environment() -> Any:
 def _left(days: int | None) -> str:
     if days is None:
         return "-"
-    if days > 0:
-        return f"{days} days left" if days != 1 else "1 day left"
-    return "ends today" if days == 0 else f"ended {-days} days ago"
+    return (f"{days} days left" if days > 1 else "1 day left" if days == 1 else
+            "ends today" if days == 0 else f"ended {-days} days ago")
 
 
 def _rate(trend: JSON) -> str:

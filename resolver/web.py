@@ -105,7 +105,10 @@ class Page:
         if path in ("/", "/index.html") and (self.site / "index.html").is_file():
             return Response(200, _TYPES["html"], (self.site / "index.html").read_bytes())
         if match := _SITE.match(path):
-            return self._site_file(match.group(1))
+            found = self._site_file(match.group(1))
+            if found.status == 404 and path.endswith(".zip"):
+                return self._bundle(path.removeprefix("/p/").removesuffix(".zip"))
+            return found
         if match := _MIRROR.match(path):
             name = match.group(2).removesuffix(".json")
             if name:
@@ -145,6 +148,22 @@ class Page:
         headers = ((("Content-Disposition", f'attachment; filename="{file.name}"'),)
                    if kind == "zip" else ())
         return Response(200, _TYPES[kind], file.read_bytes(), headers)
+
+    def _bundle(self, prediction_id: str) -> Response:
+        """An evidence bundle the site did not write (an open prediction's), made now."""
+        from resolver import export
+        from resolver.errors import NotFound
+        from state.db import open_db
+
+        db = open_db(self.settings.state_dir)
+        try:
+            body = export.export(db, self.settings, prediction_id)
+        except NotFound:
+            return Response(404, _TYPES["text"], b"not found\n")
+        finally:
+            db.conn.close()
+        disposition = f'attachment; filename="{prediction_id}.zip"'
+        return Response(200, _TYPES["zip"], body, (("Content-Disposition", disposition),))
 
     def _evidence(self, sha: str) -> Response:
         from state import payloads

@@ -74,8 +74,9 @@ def _crawl(out: Path) -> set[str]:
         parser = _Links()
         parser.feed((out / page).read_text())
         for link in parser.links:
-            if link.startswith(("http://", "https://")) or link == "/digests/":
-                continue  # a source's page, or the daemon's digest archive
+            if link.startswith(("http://", "https://")) or link == "/digests/" or (
+                    link.startswith("/p/") and link.endswith(".zip")):
+                continue  # a source's page, the daemon's digests or an open bundle it makes
             assert not link.startswith("/"), f"{page}: absolute link {link}"
             target = os.path.normpath(PurePosixPath(page).parent / link)
             if not (out / target).is_file():
@@ -113,6 +114,9 @@ def test_evidence_bytes_hash_to_their_names_and_bundles_are_written(
         assert hashlib.sha256(file.read_bytes()).hexdigest() == file.name
     listed = json.loads((out / "api" / "predictions.json").read_text())
     for item in listed:
+        if item["status"] == "open":  # made on request by the daemon's page
+            assert not (out / "p" / f"{item['id']}.zip").exists()
+            continue
         with zipfile.ZipFile(out / "p" / f"{item['id']}.zip") as bundle:
             assert "manifest.json" in bundle.namelist()
         mirror = json.loads((out / "api" / "predictions" / f"{item['id']}.json").read_text())
@@ -185,6 +189,9 @@ def test_the_page_serves_the_site_and_refuses_traversal(replayed: tuple[Path, Pa
             assert page.respond(path).status == 200, path
         bundle = page.respond("/p/metr-plateau.zip")
         assert bundle.content_type == "application/zip"
+        made = page.respond("/p/metr-no-16x-in-2-years.zip")  # open: made on request
+        assert made.status == 200 and made.body[:2] == b"PK"
+        assert page.respond("/p/nobody.zip").status == 404
         sha = next((out / "evidence").iterdir()).name
         answer = page.respond(f"/evidence/{sha}")
         assert hashlib.sha256(answer.body).hexdigest() == sha
