@@ -171,8 +171,7 @@ def _prediction(build: _Builder, p: Prediction, events: list[Event],
     item["best_in_window"] = best.evidence(claim.source).to_json() if best else None
     if p.threshold is not None:
         line = charts.Threshold(p.threshold, claim.start, claim.last_day, ("threshold",))
-        item["chart"] = build.chart(Series.of(claim), _title(claim), (line,),
-                                    claim if p.status == "open" else None)
+        item["chart"] = build.chart(Series.of(claim), _title(claim), (line,), claim)
     for name in build.kinds.yielding(claim.benchmark):
         yielded = build.kinds.benchmark(claim.benchmark, name)
         if name == claim.source or yielded is None \
@@ -363,8 +362,8 @@ class Pages:
                    self.render("author.html", "../", a=author, by_id=by_id))
 
 
-def _json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode()
+def _json(data: Any) -> bytes:  # no indent: json's C encoder (indented JSON is pure Python)
+    return (json.dumps(data, sort_keys=True, default=str) + "\n").encode()
 
 
 def _environment() -> Any:

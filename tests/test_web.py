@@ -101,3 +101,31 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_the_site_and_evidence_over_http_carry_the_headers(cli: Cli, tmp_path: Path,
+                                                           state_dir: Path) -> None:
+    from resolver import site
+    from resolver.settings import load
+    from resolver.web import Page
+    from state.db import open_db
+
+    _state_with_a_resolution(cli, tmp_path)
+    settings = load()
+    site.write(open_db(state_dir), settings, state_dir / "site")
+    page = Page(load({"RESOLVER_STATE_DIR": str(state_dir), "RESOLVER_HTTP_PORT": "0",
+                      "RESOLVER_HTTP_HOST": "127.0.0.1"}))
+    page.start()
+    try:
+        base = f"http://127.0.0.1:{page.port}"
+        board = httpx.get(base + "/")
+        assert board.status_code == 200 and "Status board" in board.text
+        assert "default-src 'none'" in board.headers["content-security-policy"]
+        sha = next((state_dir / "site" / "evidence").iterdir()).name
+        raw = httpx.get(f"{base}/evidence/{sha}")
+        assert raw.headers["content-disposition"] == f'attachment; filename="{sha}"'
+        assert raw.headers["x-content-type-options"] == "nosniff"
+        assert httpx.get(base + "/p/../resolver.db").status_code == 404
+        assert httpx.get(base + "/digests/").status_code == 200
+    finally:
+        page.stop()
