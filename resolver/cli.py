@@ -12,6 +12,7 @@ import click
 
 from resolver import __version__
 from resolver.cli_backup import backup
+from resolver.cli_site import site
 from resolver.cli_trend import scores, trend
 from resolver.cli_verify import export, verify
 from resolver.errors import NotFound, ResolverError
@@ -107,6 +108,7 @@ cli.add_command(scores)
 cli.add_command(verify)
 cli.add_command(export)
 cli.add_command(backup)
+cli.add_command(site)
 
 
 # -- running --------------------------------------------------------------------------------

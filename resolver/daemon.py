@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -134,6 +135,31 @@ def _notify(db: Database, settings: Settings) -> None:
     notify.pending_changes(db, settings)  # changes at once, before health and digests
     notify.health_changes(db, settings)
     notify.pending_digests(db, settings)
+    publish(db, settings)
+
+
+_published: tuple[int, int, int] | None = None  # what the site was last written from
+
+
+def publish(db: Database, settings: Settings) -> None:
+    """Rewrite ``<state>/site`` (DESIGN section 13) when the store changed since the last
+    write: a new event, poll or digest. A failure is one log line; it never stops a poll."""
+    global _published
+    from resolver import site
+    from state import change_alerts, digests, polls
+
+    stamp = (change_alerts.latest_event(db), polls.latest_fetch(db),
+             len(digests.written_dates(db)))
+    if stamp == _published:
+        return
+    try:
+        written = site.write(db, settings, settings.state_dir / "site")
+    except (OSError, ResolverError, sqlite3.Error) as error:
+        log.event("site", level=logging.WARNING, error=f"{type(error).__name__}: {error}")
+        return
+    _published = stamp
+    if written:
+        log.event("site", files=written)
 
 
 class Daemon:

@@ -317,7 +317,43 @@ def _handler(page: Page, request_seconds: float) -> type[BaseHTTPRequestHandler]
             self._answer(Response(HTTPStatus.METHOD_NOT_ALLOWED, _TYPES["text"], b"read-only\n",
                                   (("Allow", "GET, HEAD"),)), body=True)
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+        do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+
+        def do_POST(self) -> None:
+            if self.path.split("?", 1)[0] != "/api/predictions":
+                self._refuse()
+                return
+            self._answer(self._register(), body=True)
+
+        def _register(self) -> Response:
+            """Registration over HTTP (DESIGN section 13), the only write this server takes:
+            resolver.intake decides every status; the body is read up to one byte over
+            its limit, and a connection whose body was not read whole is closed."""
+            from resolver.intake import MAX_BODY, register_json
+            from state.db import open_db
+
+            try:
+                length = max(int(self.headers.get("Content-Length") or 0), 0)
+            except ValueError:
+                length = 0
+            data = self.rfile.read(min(length, MAX_BODY + 1))
+            if length > MAX_BODY:
+                self.close_connection = True
+            try:
+                db = open_db(page.settings.state_dir)
+                try:
+                    status, answer = register_json(db, page.settings, data,
+                                                   self.headers.get("Authorization"))
+                finally:
+                    db.conn.close()
+            except Exception as error:
+                log.event("http", level=logging.ERROR, path=self.path,
+                          error=f"{type(error).__name__}: {error}")
+                return Response(500, _TYPES["text"], b"internal error\n")
+            if status == 201:
+                log.event("registered", id=answer["id"], via="http")
+            body = json.dumps(answer, indent=2, allow_nan=False).encode() + b"\n"
+            return Response(status, _TYPES["json"], body)
 
         def _answer(self, response: Response, *, body: bool) -> None:
             self.send_response(response.status)

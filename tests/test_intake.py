@@ -169,3 +169,36 @@ def test_every_status_over_http(server: str, db: Database) -> None:
     other = {**ENTRY, "claim": "swe-bench-verified >= 95% by 2026-12-31"}
     assert post(server, body(other), TOKEN)[0] == 409
     assert [row[0] for row in db.execute("SELECT id FROM predictions")] == ["swe-90"]
+
+
+def test_the_daemons_page_registers_over_http(state_dir: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /api/predictions on the daemon's own page: the statuses of DESIGN 13, with the
+    security headers, and nothing written on a refusal."""
+    import httpx
+
+    from resolver.settings import load
+    from resolver.web import Page
+
+    monkeypatch.setenv("RESOLVER_API_TOKEN", "s3cret")
+    page = Page(load())
+    page.start()
+    try:
+        url = f"http://127.0.0.1:{page.port}/api/predictions"
+        entry = {"id": "swe-90", "claim": "swe-bench-verified >= 90% by 2026-12-31"}
+        refused = httpx.post(url, json=entry, headers={"Authorization": "Bearer wrong"})
+        assert refused.status_code == 401
+        assert refused.headers["X-Content-Type-Options"] == "nosniff"
+        bad = httpx.post(url, json={"id": "x", "claim": "swe-bench-verified >= 90 by 2026"},
+                         headers={"Authorization": "Bearer s3cret"})
+        assert bad.status_code == 400 and "needs a unit" in bad.text
+        made = httpx.post(url, json=entry, headers={"Authorization": "Bearer s3cret"})
+        assert made.status_code == 201
+        assert made.json()["claim"] == "swe-bench-verified >= 90% by 2026-12-31 dated by result"
+        other = httpx.post(url, json={**entry, "claim": "swe-bench-verified >= 95% by 2026"},
+                           headers={"Authorization": "Bearer s3cret"})
+        assert other.status_code == 409
+        assert httpx.post(f"http://127.0.0.1:{page.port}/elsewhere",
+                          headers={"Authorization": "Bearer s3cret"}).status_code == 405
+    finally:
+        page.stop()

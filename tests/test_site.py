@@ -130,7 +130,7 @@ def test_numbers_have_units_and_the_board_is_ordered(replayed: tuple[Path, Path]
     assert "79.2%" in board and "5.8 pp below 85%" in board  # best now, distance in pp
     assert "11 h 59 min" in board and "478.93" not in board
     page = (out / "p" / "metr-no-16x-in-2-years.html").read_text()
-    assert "32 h 12 min" in page and "P(by deadline)" in page and "days left" in page
+    assert "32 h 12 min" in page and "P(yes)" in page and "days left" in page
     bench = (out / "b" / "metr-p50-horizon@1.1.html").read_text()
     assert "doubling every" in bench and "<svg" in bench
     assert "metr-4x-in-a-year (&gt;=) and metr-plateau (&lt;): 8 h 3 min" in bench

@@ -85,7 +85,10 @@ def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path,
                                                                "later": "open"}
         assert httpx.get(base + "/healthz").text == "ok\n"
         assert httpx.get(base + "/digests/../resolver.db").status_code == 404
-        refused = httpx.post(base + "/api/predictions", json={})
+        # Registration over HTTP is off while api_token is unset (DESIGN 13): 404.
+        off = httpx.post(base + "/api/predictions", json={})
+        assert off.status_code == 404 and off.headers["Referrer-Policy"] == "no-referrer"
+        refused = httpx.post(base + "/digests/", json={})
         assert refused.status_code == 405 and refused.headers["Referrer-Policy"] == "no-referrer"
         assert httpx.delete(base + "/").status_code == 405
     finally:

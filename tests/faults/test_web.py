@@ -165,7 +165,8 @@ def test_unfinished_and_dripping_requests_are_cut_10s_after_accept(page: Page) -
     (b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", 200),
     (b"GET /nothing-here HTTP/1.0\r\n\r\n", 404),
     (b"GET /digests/../resolver.db HTTP/1.0\r\n\r\n", 404),
-    (b"POST /api/predictions HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}", 405),
+    (b"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}", 405),
+    (b"POST /api/predictions HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}", 404),  # no token
     (b"DELETE / HTTP/1.0\r\n\r\n", 405),
     (b"GARBAGE\r\n\r\n", 400),
     (b"GET / HTTP/1.0 extra words\r\n\r\n", 400),
@@ -175,7 +176,7 @@ def test_unfinished_and_dripping_requests_are_cut_10s_after_accept(page: Page) -
     (b"BREW / HTTP/1.0\r\n\r\n", 501),
     (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", 414),
     (b"GET / HTTP/1.0\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n", 431),
-], ids=["200", "head", "404", "traversal", "405-post", "405-delete", "400-garbage",
+], ids=["200", "head", "404", "traversal", "405-post", "404-post-off", "405-delete", "400-garbage",
         "400-words", "400-version", "400-http09", "505", "501", "414", "431"])
 def test_every_response_carries_the_security_headers(shared_page: Page, request_bytes: bytes,
                                                      status: int) -> None:
