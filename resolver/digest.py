@@ -79,6 +79,12 @@ def build(db: Database, settings: Settings, day: dt.date) -> JSON:
         "charts": sections.series(db, kinds, end, then),
         "chain": chain_head(db, day.isoformat(), end).to_json(),
     }
+    named = {row["benchmark"] for row in (*content["records"],
+                                          *(e["evidence"] for e in (*resolutions, *reversions,
+                                                                     *baselines, *backfilled)
+                                            if e["evidence"]))}
+    # The unit of every benchmark the digest names: numbers for people (DESIGN section 5).
+    content["units"] = {b: kinds.unit(b) for b in sorted(named) if kinds.unit(b)}
     content["summary"] = summary(content)
     return content
 

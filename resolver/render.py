@@ -15,7 +15,6 @@ and predictions files as untrusted (DESIGN section 8):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
@@ -119,6 +118,7 @@ def summary(content: Mapping[str, Any]) -> str:
 
 
 def render_markdown(content: JSON) -> str:
+    units: dict[str, str] = content.get("units", {})
     lines = [f"# resolver digest, {content['date']}", ""]
     span = content["window"]
     lines.append(f"Events from {span['from'] or 'the beginning'} to {span['to']}.")
@@ -137,7 +137,8 @@ def render_markdown(content: JSON) -> str:
                          f"{_md(entry['reason'])}")
             row = entry.get("evidence")
             if row:
-                lines.append(f"  - evidence: {_md(row['subject'])} {row['value']:g} "
+                value = numbers.value(row["value"], units.get(row["benchmark"], ""))
+                lines.append(f"  - evidence: {_md(row['subject'])} {value} "
                              f"({_md(row['key'])}, dated {_md(row['result_date'])}), snapshot "
                              f"{_code(row['snapshot_sha256'])}")
             settlement = entry.get("settlement")
@@ -148,9 +149,11 @@ def render_markdown(content: JSON) -> str:
     if content["records"]:
         lines += ["## New state-of-the-art records", ""]
         for item in content["records"]:
-            was = f", was {item['previous']:g}" if item["previous"] is not None else ""
+            unit = units.get(item["benchmark"], "")
+            was = (f", was {numbers.value(item['previous'], unit)}"
+                   if item["previous"] is not None else "")
             lines.append(f"- {_md(item['benchmark'])} ({_md(item['source'])}): "
-                         f"{item['value']:g} by {_md(item['subject'])}{was}")
+                         f"{numbers.value(item['value'], unit)} by {_md(item['subject'])}{was}")
         lines.append("")
     if content["upcoming"]:
         lines += ["## Deadlines in the next 30 days", ""]
@@ -242,7 +245,8 @@ def _environment() -> Any:
                               trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
     environment.filters["distance"] = lambda item: _distance(item, str)
     environment.filters["link"] = web_link
-    environment.filters["number"] = lambda value: f"{value:g}"
+    environment.filters["number"] = (
+        lambda value, unit="": numbers.value(value, unit) if unit else f"{value:g}")
     environment.filters["chain"] = chain_line
     return environment
 
@@ -262,7 +266,7 @@ def _finalize(value: Any) -> Any:
 def render_html(content: JSON) -> str:
     from markupsafe import Markup
 
-    svgs = [Markup(chart_svg(chart)) for chart in content.get("charts", [])]
+    svgs = [Markup(svg) for chart in content.get("charts", []) if (svg := chart_svg(chart))]
     template = _environment().get_template("digest.html")
     return str(template.render(digest=content, charts=svgs))
 
@@ -273,50 +277,23 @@ def render_atom(entries: list[JSON], *, base_url: str, updated: str) -> str:
 
 
 def chart_svg(chart: JSON) -> str:
-    """The state of the art of one benchmark over time, with each open claim's threshold
-    over its window. Inline SVG, no JavaScript; its ids derive from the content, so the same
-    data renders to the same bytes."""
+    """A digest's chart of one benchmark: the site's chart (resolver.charts: a log axis for
+    minutes, each threshold labelled and equal ones merged, the window ends marked), drawn
+    from the digest's JSON so that a date renders again to the same bytes."""
     import datetime as dt
 
-    import pygal
-    from pygal.style import CleanStyle
+    from resolver import charts
 
-    def day(text: str) -> dt.datetime:
-        return dt.datetime.fromisoformat(text[:10])
-
-    unit = "%" if chart["unit"] == "%" else " min"
-    style = CleanStyle(title_font_size=17, label_font_size=13, major_label_font_size=13,
-                       legend_font_size=14, tooltip_font_size=14, value_font_size=13)
-    plot = pygal.DateTimeLine(
-        js=[], disable_xml_declaration=True, width=600, height=440, style=style,
-        title=f"{chart['benchmark']} ({chart['source']})", show_legend=True,
-        legend_at_bottom=True, legend_at_bottom_columns=1, x_label_rotation=30,
-        truncate_legend=40, dots_size=2, human_readable=False,
-        x_value_formatter=lambda when: when.strftime("%Y-%m-%d"),
-        value_formatter=lambda value: f"{value:g}{unit}",
-    )
-    points = chart["points"]
-    if points:
-        steps = []
-        for (date, value, subject), following in zip(points, [*points[1:], None], strict=True):
-            steps.append({"value": (day(date), value), "label": subject})
-            if following is not None:
-                steps.append({"value": (day(following[0]), value), "label": subject})
-        plot.add("state of the art", steps)
-    for claim in chart["claims"]:
-        if claim["threshold"] is None:
-            continue
-        first = claim["start"] or (points[0][0] if points else claim["end"])
-        plot.add(f"{claim['id']} {claim['op']} {claim['threshold']:g}{unit}",
-                 [(day(first), claim["threshold"]), (day(claim["end"]), claim["threshold"])],
-                 stroke_style={"dasharray": "6, 4"}, show_dots=True)
-    svg = str(plot.render(is_unicode=True))
-    # pygal inlines a <script> with its config even with js=[]: without its external JS it
-    # does nothing, and a page showing untrusted text carries no script at all.
-    svg = _SCRIPT.sub("", svg)
-    digest = hashlib.sha256(json.dumps(chart, sort_keys=True).encode()).hexdigest()[:12]
-    return _UUID.sub(digest, svg)
+    points = tuple((dt.date.fromisoformat(date[:10]), value, subject)
+                   for date, value, subject in chart["points"])
+    thresholds = charts.merged([
+        charts.Threshold(claim["threshold"],
+                         dt.date.fromisoformat(claim["start"]) if claim["start"] else None,
+                         dt.date.fromisoformat(claim["end"]), (f"{claim['id']} ({claim['op']})",))
+        for claim in chart["claims"] if claim["threshold"] is not None])
+    if not points:
+        return ""  # no chart where a benchmark has no rows (DESIGN 13)
+    return charts.svg(charts.Chart(f"{chart['benchmark']} ({chart['source']})", chart["unit"],
+                                   points, thresholds))
 
 
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
