@@ -99,6 +99,7 @@ def run_container(image: str, tmp_path: Path, http: FixtureServer,
                "-e", "RESOLVER_PREDICTIONS_FILES=[\"/config/predictions.toml\"]",
                "-e", "RESOLVER_DIGEST_CRON=0 0 * * *",
                "-e", f"RESOLVER_HTTP_PORT={port}",
+               "-e", "RESOLVER_API_TOKEN=token-for-the-test",
                image)
         names.append(name)
         return name
@@ -137,10 +138,19 @@ def test_image_runs_polls_writes_a_digest_and_stops_cleanly(
     # The digest page, served by the daemon (the image listens on 0.0.0.0).
     base = f"http://127.0.0.1:{run_container.port}"  # type: ignore[attr-defined]
     assert httpx.get(base + "/healthz", timeout=5).text == "ok\n"
-    assert "resolver digest" in httpx.get(base + "/", timeout=5).text
+    assert wait(lambda: "Status board" in httpx.get(base + "/", timeout=5).text, 30)
+    assert "mid-2025" in httpx.get(base + "/p/mid-2025.html", timeout=5).text
+    assert "<h1>Digests</h1>" in httpx.get(base + "/digests/", timeout=5).text
+    # Registration over HTTP, with the token (DESIGN 13): one curl, stored at once.
+    made = httpx.post(base + "/api/predictions", timeout=10,
+                      json={"id": "http-90", "claim": "swe-bench-verified >= 90% by 2030"},
+                      headers={"Authorization": "Bearer token-for-the-test"})
+    assert made.status_code == 201, made.text
+    assert httpx.post(base + "/api/predictions", timeout=10, json={"id": "x", "claim": "c"},
+                      headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert not feedparser.parse(httpx.get(base + "/feed.atom", timeout=5).content).bozo
     assert [p["id"] for p in httpx.get(base + "/api/predictions", timeout=5).json()] == [
-        "mid-2025"]
+        "mid-2025", "http-90"]
     rss = podman("exec", name, "sh", "-c", "grep VmRSS /proc/1/status").stdout.split()[1]
     print(f"\ndaemon idle RSS after its first cycle: {int(rss) / 1024:.0f} MB")
 
@@ -161,5 +171,5 @@ def test_image_runs_polls_writes_a_digest_and_stops_cleanly(
     podman("stop", "-t", "10", second, timeout=30)
     assert rows(volume, "SELECT * FROM events") == events
     assert rows(volume, "SELECT date FROM digests") == digests and len(digests) == 1
-    assert rows(volume, "SELECT count(*) FROM predictions") == [(1,)]
+    assert rows(volume, "SELECT count(*) FROM predictions") == [(2,)]
     assert rows(volume, "SELECT count(*) FROM payloads") == [(1,)]
