@@ -18,7 +18,7 @@ from typing import Literal, TypeAlias, cast
 
 import sources as source_kinds
 from resolver.errors import ClaimError
-from resolver.filters import Filter, format_number
+from resolver.filters import Filter, format_number, regex_problem
 from resolver.periods import Period, date_problem, parse_period
 from sources import Catalog
 from sources.base import Unit
@@ -34,7 +34,6 @@ _TOKEN = re.compile(
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(%|min|h|x|pts)?$")
 MAX_MINUTES = 1_000_000  # the largest horizon a source may state (DESIGN section 2)
-MAX_REGEX = 200
 _PLAIN_NUMBER = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
 
 
@@ -334,14 +333,8 @@ class _Parser:
         if op.text not in ("=", "~"):
             raise self.error(f"{name} compares text with '=', not {op.text!r}", op)
         text = _unquote(value.text)
-        if name == "model":
-            if len(text) > MAX_REGEX:
-                raise self.error(f"the regular expression is longer than {MAX_REGEX} "
-                                 "characters", value)
-            try:
-                re.compile(text, re.IGNORECASE)
-            except (re.error, OverflowError, RecursionError, ValueError) as error:
-                raise self.error(f"invalid regular expression: {error}", value) from None
+        if name == "model" and (problem := regex_problem(text)):
+            raise self.error(problem, value)
         return Filter(name, op.text, text, token.position)
 
     def source(self, benchmark: str, method: str | None, filters: list[Filter],

@@ -7,24 +7,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import click
 
+from resolver.cli_context import Context
+
 if TYPE_CHECKING:
-    from sqlite_utils import Database
 
-    from resolver.settings import Settings
-
-
-class _Context(Protocol):
-    """What ``resolver.cli`` puts in ``ctx.obj``: settings and the store, opened on use."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def db(self) -> Database: ...
+    pass
 
 
 @click.command()
@@ -33,7 +24,7 @@ class _Context(Protocol):
 @click.option("--all-bundles", is_flag=True, help="Also write the evidence bundle of every "
               "open prediction (the daemon's page makes those on request).")
 @click.pass_obj
-def site(ctx: _Context, out: Path | None, all_bundles: bool) -> None:
+def site(ctx: Context, out: Path | None, all_bundles: bool) -> None:
     """Write the static site: status board, prediction, benchmark and author pages, evidence
     and JSON mirrors (only files that changed are rewritten)."""
     from resolver.errors import ResolverError
@@ -53,7 +44,7 @@ def site(ctx: _Context, out: Path | None, all_bundles: bool) -> None:
     click.echo(f"{folder}: {written} files written")
 
 
-def _write(ctx: _Context, folder: Path, progress: Callable[[int], None] | None,
+def _write(ctx: Context, folder: Path, progress: Callable[[int], None] | None,
            all_bundles: bool) -> int:
     from resolver import site as pages
     from resolver.errors import ResolverError

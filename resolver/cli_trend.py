@@ -174,19 +174,15 @@ def _rate(document: dict[str, Any]) -> str:
 
 
 def _percent(p: float | None) -> str:
-    if p is None:
-        return "-"
-    if 0 < p < 0.01:
-        return "<1%"
-    if 0.99 < p < 1:
-        return ">99%"
-    return f"{p:.0%}"
+    from resolver.numbers import probability
+
+    return probability(p)
 
 
 def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    return ["  " + "  ".join(cell.ljust(width) for cell, width in
-                             zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    from resolver.numbers import table
+
+    return ["  " + line for line in table(rows, header)]
 
 
 def _trend_text(document: dict[str, Any]) -> list[str]:

@@ -7,31 +7,22 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import click
 
+from resolver.cli_context import Context
+
 if TYPE_CHECKING:
-    from sqlite_utils import Database
 
-    from resolver.settings import Settings
-
-
-class _Context(Protocol):
-    """What ``resolver.cli`` puts in ``ctx.obj``: settings and the store, opened on use."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def db(self) -> Database: ...
+    pass
 
 
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[ID... | BUNDLE.zip]")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_obj
-def verify(ctx: _Context, targets: tuple[str, ...], as_json: bool) -> None:
+def verify(ctx: Context, targets: tuple[str, ...], as_json: bool) -> None:
     """Check the event chain and re-derive decisions from the archived bytes (exit 4 if
     anything diverges or the chain is broken)."""
     from resolver.errors import ResolverError
@@ -62,7 +53,7 @@ def verify(ctx: _Context, targets: tuple[str, ...], as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="The bundle to write (BUNDLE.zip).")
 @click.pass_obj
-def export(ctx: _Context, prediction_id: str, output: Path) -> None:
+def export(ctx: Context, prediction_id: str, output: Path) -> None:
     """A self-contained evidence bundle that `verify` re-derives on any machine."""
     from resolver import export as bundles
 

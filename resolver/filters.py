@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+MAX_REGEX = 200  # the longest `model ~ "regex"` a claim may give (DESIGN section 3)
 HIDDEN = ("method", "runs")  # attributes rows state, but not filters a claim writes
 _KIND_WORDS = {"flag": "yes/no", "number": "numeric", "text": "text"}
 
@@ -69,6 +70,17 @@ class Filter:
                 return False
             return _compare(float(stated), self.op, self.value)
         return str(stated).casefold() == str(self.value).casefold()
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be a claim's ``model ~`` regex, or None."""
+    if len(pattern) > MAX_REGEX:
+        return f"the regular expression is longer than {MAX_REGEX} characters"
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except (re.error, OverflowError, RecursionError, ValueError) as error:
+        return f"invalid regular expression: {error}"
+    return None
 
 
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
