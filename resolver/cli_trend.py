@@ -148,16 +148,9 @@ def _trend_json(found: Trend, claims: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _value(number: float | None, unit: str) -> str:
-    if number is None:
-        return "-"
-    if unit == "%":
-        return f"{number:.1f}%"
-    if unit == "min":
-        if abs(number) < 120:
-            return f"{number:.1f} min"
-        hours, minutes = divmod(round(number), 60)
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{number:,.1f}"
+    from resolver.numbers import value
+
+    return value(number, unit)
 
 
 def _rate(document: dict[str, Any]) -> str:
