@@ -85,6 +85,9 @@ def build(db: Database, settings: Settings, day: dt.date) -> JSON:
                                             if e["evidence"]))}
     # The unit of every benchmark the digest names: numbers for people (DESIGN section 5).
     content["units"] = {b: kinds.unit(b) for b in sorted(named) if kinds.unit(b)}
+    scored = {p.id for p in then if p.probability is not None}
+    if any(e["status"] == "resolved" and e["id"] in scored for e in resolutions):
+        content["scores"] = sections.track_record(db, kinds, end, then)  # a scored one resolved
     content["summary"] = summary(content)
     return content
 

@@ -197,6 +197,16 @@ def render_markdown(content: JSON) -> str:
                 lines.append(f"- {_md(item['name'])}: rejected {_md(rejection['subject'])} "
                              f"({_md(rejection['key'])}): {_md(rejection['reason'])}")
         lines.append("")
+    if content.get("scores"):
+        lines += ["## Track record", "", "| author | resolved | Brier | log score | pace |",
+                  "|---|---|---|---|---|"]
+        table = content["scores"]
+        for record in [*table["authors"], {**(table["all"] or {}), "author": "all"}]:
+            pace = record.get("mean_pace")
+            lines.append(f"| {_md(record['author'] or '(no author)')} | {record['n']} | "
+                         f"{record['brier']:.3f} | {record['log_score']:.3f} | "
+                         f"{'-' if pace is None else f'{pace:.0%}'} |")
+        lines.append("")
     if summary(content) == QUIET:
         lines += [QUIET, ""]
     chained = chain_line(content)

@@ -148,3 +148,20 @@ def series(db: Database, sources: SourceKinds, end: str,
                        "unit": open_claims[0]["unit"], "points": points,
                        "claims": open_claims[:8]})
     return charts
+
+
+def track_record(db: Database, sources: SourceKinds, end: str,
+                 predictions: list[Prediction]) -> JSON:
+    """The track record (DESIGN section 12) of the predictions resolved by ``end`` with a
+    probability, per author and over all, each with its pace as of ``end``."""
+    from resolver.scores import Scored, scores
+
+    trends = Trends(Views(db, end))
+    scored = []
+    for p in predictions:
+        if p.status != "resolved" or p.probability is None or p.outcome is None:
+            continue
+        pace = (None if p.manual else
+                trends.pace(parse_cached(p.claim, sources), p.threshold, p.made_at))
+        scored.append(Scored(p.author, p.probability, p.outcome, pace))
+    return scores(scored).to_json()

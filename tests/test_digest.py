@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
+
+import pytest
 
 from resolver import digest
 from resolver.settings import load
@@ -98,3 +101,25 @@ def test_counts_say_what_they_count_and_a_baseline_alone_is_news(cli: Cli,
     quiet = json.loads(cli("digest --date 2025-06-05 --format json --stdout").output)
     assert quiet["summary"] == "A quiet day: no prediction changed."
     assert "A quiet day: no prediction changed." in cli("digest --date 2025-06-05 --stdout").output
+
+
+def test_a_digest_in_whose_window_a_scored_prediction_resolved_carries_the_track_record(
+        cli: Cli, tmp_path: Path) -> None:
+    write = Payloads(tmp_path)
+    cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id a --author Ann "
+        "--probability 0.8 --confirm-hours 1")
+    cli("predict add 'swe-bench-verified >= 95% by 2025-12-31' --id b --author Bo "
+        "--probability 0.3")
+    base = filler(5) + [row("20250601_x", 82.0, "2025-06-01")]
+    cli("poll", "swe-bench", "--from-file", write(base), "--at", "2025-06-02T08:00Z")
+    cli("poll", "swe-bench", "--from-file", write(base + filler(1, 41.0)),
+        "--at", "2025-06-02T12:00Z")
+    content = json.loads(cli("digest --date 2025-06-03 --format json --stdout").output)
+    # Only Ann's resolved (yes at p = 0.8): Brier (0.8 - 1)^2, log score ln(0.8).
+    assert [(r["author"], r["n"]) for r in content["scores"]["authors"]] == [("Ann", 1)]
+    assert content["scores"]["all"]["brier"] == pytest.approx(0.04)
+    assert content["scores"]["all"]["log_score"] == pytest.approx(math.log(0.8))
+    assert "| Ann | 1 | 0.040 | -0.223 |" in cli("digest --date 2025-06-03 --stdout").output
+    assert "Track record" in cli("digest --date 2025-06-03 --format html --stdout").output
+    quiet = json.loads(cli("digest --date 2025-06-05 --format json --stdout").output)
+    assert "scores" not in quiet  # only in a window where a scored prediction resolved
