@@ -38,7 +38,14 @@ def verify(ctx: Context, targets: tuple[str, ...], as_json: bool) -> None:
     else:
         from resolver.verify import verify_store
 
-        report = verify_store(ctx.db, ctx.settings, targets)
+        if sys.stderr.isatty() and not as_json:  # long work shows click's progress bar
+            from state import predictions as store
+
+            total = len(targets) or len(store.all_(ctx.db))
+            with click.progressbar(length=total, label="verify", file=sys.stderr) as bar:
+                report = verify_store(ctx.db, ctx.settings, targets, bar.update)
+        else:
+            report = verify_store(ctx.db, ctx.settings, targets)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:

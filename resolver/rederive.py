@@ -126,9 +126,10 @@ class Verdict:
 # -- re-deriving ------------------------------------------------------------------------------
 
 
-def rederive(histories: list[History], payload: PayloadReader,
-             settings: Settings) -> list[Verdict]:
-    """A verdict for each history, in the order given; one replay per source."""
+def rederive(histories: list[History], payload: PayloadReader, settings: Settings,
+             progress: Callable[[int], None] | None = None) -> list[Verdict]:
+    """A verdict for each history, in the order given; one replay per source. ``progress``
+    is told how many predictions each replay settled (a progress bar)."""
     by_source: dict[str, list[History]] = {}
     verdicts: dict[str, Verdict] = {}
     for history in histories:
@@ -150,6 +151,8 @@ def rederive(histories: list[History], payload: PayloadReader,
                 verdict.problem = problem
                 continue
             verdict.divergence = compare(history, derived[history.prediction.id])
+        if progress is not None:
+            progress(len(group))
     return [verdicts[h.prediction.id] for h in histories]
 
 

@@ -7,6 +7,7 @@ The store (``verify_store``) and a bundle (``resolver.export``) supply the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -66,7 +67,8 @@ class Report:
 # -- the store ---------------------------------------------------------------------------------
 
 
-def verify_store(db: Database, settings: Settings, ids: tuple[str, ...] = ()) -> Report:
+def verify_store(db: Database, settings: Settings, ids: tuple[str, ...] = (),
+                 progress: Callable[[int], None] | None = None) -> Report:
     """Check the chain of the whole log, then re-derive ``ids`` (default: every prediction)."""
     problems: list[str] = []
     broken = chain.check(chain.rows(db))
@@ -78,7 +80,7 @@ def verify_store(db: Database, settings: Settings, ids: tuple[str, ...] = ()) ->
     chosen = [_get(db, pid) for pid in dict.fromkeys(ids)] if ids else store.all_(db)
     kinds = settings.source_kinds()
     histories = [history_of(db, p, kinds.get(p.source or "")) for p in chosen]
-    verdicts = rederive(histories, lambda sha: load_payload(db, sha), settings)
+    verdicts = rederive(histories, lambda sha: load_payload(db, sha), settings, progress)
     return Report(chain.head(db), problems, verdicts)
 
 

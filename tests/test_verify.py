@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -302,3 +303,30 @@ def test_an_altered_bundle_is_caught(cli: Cli, fixtures: Path, tmp_path: Path) -
     not_a_bundle = tmp_path / "nothing.zip"
     not_a_bundle.write_bytes(b"hello")
     assert "not a resolver bundle" in cli("verify", str(not_a_bundle), expect=1).output
+
+
+def test_verify_on_a_terminal_shows_a_progress_bar(cli: Cli, state_dir: Path,
+                                                   tmp_path: Path) -> None:
+    """Long work shows click's progress bar on stderr when it is a terminal (DESIGN 5)."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import ROOT
+    from tests.payloads import Payloads, filler, row
+
+    write = Payloads(tmp_path)
+    cli("predict", "add", "swe-bench-verified >= 80% by 2025-12-31", "--id", "p")
+    cli("poll", "swe-bench", "--from-file", write(filler(5) + [row("20250601_a", 85.0,
+                                                                   "2025-06-01")]),
+        "--at", "2025-06-02T00:00Z")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "RESOLVER_STATE_DIR": str(state_dir), "PYTHONPATH": str(ROOT),
+           "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-m", "resolver", "verify"], env=env,
+                          stdout=subprocess.PIPE, stderr=follower, timeout=60, check=False)
+    os.close(follower)
+    shown = os.read(leader, 65536).decode(errors="replace")
+    os.close(leader)
+    assert done.returncode == 0 and b"p: ok" in done.stdout
+    assert "verify" in shown and "100%" in shown
