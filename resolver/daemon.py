@@ -143,12 +143,13 @@ _published: tuple[int, int, int] | None = None  # what the site was last written
 
 def publish(db: Database, settings: Settings) -> None:
     """Rewrite ``<state>/site`` (DESIGN section 13) when the store changed since the last
-    write: a new event, poll or digest. A failure is one log line; it never stops a poll."""
+    write: a new event, a new payload or a digest (an unchanged poll rewrites nothing, so it
+    stays cheap). A failure is one log line; it never stops a poll."""
     global _published
     from resolver import site
     from state import change_alerts, digests, polls
 
-    stamp = (change_alerts.latest_event(db), polls.latest_fetch(db),
+    stamp = (change_alerts.latest_event(db), polls.latest_new_payload(db),
              len(digests.written_dates(db)))
     if stamp == _published:
         return

@@ -75,9 +75,10 @@ def last_success(db: Database, source: str) -> dict[str, Any] | None:
     return dict(zip(("id", "at", "sha256", "etag", "last_modified", "url"), row, strict=True))
 
 
-def latest_fetch(db: Database) -> int:
-    """The id of the latest poll of any source (0 when there is none)."""
-    return int(db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0])
+def latest_new_payload(db: Database) -> int:
+    """The id of the latest poll of any source that brought a new payload (0: none)."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM fetches WHERE status = 'ok'"
+                          ).fetchone()[0])
 
 
 def last_poll_at(db: Database, source: str) -> str | None:
