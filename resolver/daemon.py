@@ -154,7 +154,7 @@ def publish(db: Database, settings: Settings) -> None:
     if stamp == _published:
         return
     try:
-        written = site.write(db, settings, settings.state_dir / "site")
+        written = site.write(db, settings, settings.state_dir / "site", bundles=False)
     except (OSError, ResolverError, sqlite3.Error) as error:
         log.event("site", level=logging.WARNING, error=f"{type(error).__name__}: {error}")
         return

@@ -276,12 +276,12 @@ def _authors(build: _Builder, everyone: list[Prediction], authors: dict[str, str
 
 
 def write(db: Database, settings: Settings, folder: Path, *, now: str | None = None,
-          progress: Callable[[int], None] | None = None, all_bundles: bool = False) -> int:
-    """Write the site into ``folder``; only files whose bytes changed are rewritten. Returns
-    how many files were written. The daemon calls it after each evaluation that changed
-    something and after each digest, with ``<state>/site``. Bundles are written for settled
-    predictions (fixed once settled; ~50 ms each on a 4 MB source), for every prediction with
-    ``all_bundles``; the daemon's page makes any other one on request."""
+          progress: Callable[[int], None] | None = None, all_bundles: bool = False,
+          bundles: bool = True) -> int:
+    """Write the site into ``folder``; only files whose bytes changed are rewritten; returns
+    how many were. Bundles: for settled predictions (~50 ms each on a 4 MB source), for all
+    with ``all_bundles``, for none with ``bundles=False`` (the daemon: its page makes any
+    bundle on request, so a poll never pays for them)."""
     from resolver import export
 
     site = content(db, settings, now=now, progress=progress)
@@ -291,7 +291,7 @@ def write(db: Database, settings: Settings, folder: Path, *, now: str | None = N
     written = 0
     for path, data in pages.files():
         written += _put(folder / path, data)
-    for item in site.predictions:
+    for item in site.predictions if bundles else ():
         if item["bundle"]:
             written += _bundle(folder, item, lambda pid: export.export(db, settings, pid))
     for sha in sorted(sha for sha in site.evidence if not (folder / "evidence" / sha).exists()):

@@ -5,6 +5,7 @@ leaderboard text is escaped everywhere, and the daemon's page serves it without 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import zipfile
@@ -223,3 +224,37 @@ def test_resolver_site_writes_anywhere_and_fails_in_one_line(
         (tmp_path / "file").write_text("")
         bad = CliRunner().invoke(site, ["--out", str(tmp_path / "file" / "x")], obj=context)
         assert isinstance(bad.exception, ResolverError) and "cannot write" in str(bad.exception)
+
+
+def test_the_daemon_writes_no_bundles_and_its_page_makes_them(replayed: tuple[Path, Path],
+                                                              tmp_path: Path) -> None:
+    """The daemon's site carries no bundle files (a poll never pays ~50 ms per settled
+    prediction for them); its page makes any one on request."""
+    import httpx
+
+    from resolver import daemon
+    from resolver.web import Page
+
+    state, _ = replayed
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("RESOLVER_")]:
+            patch.delenv(name)
+        patch.setenv("RESOLVER_STATE_DIR", str(state))
+        patch.setenv("RESOLVER_HTTP_PORT", "0")
+        patch.setattr(daemon, "_published", None)
+        settings, db = _store()
+        site_folder = state / "site"
+        for bundle in site_folder.glob("p/*.zip"):
+            bundle.unlink()
+        daemon.publish(db, settings)
+        assert not list(site_folder.glob("p/*.zip"))
+        assert (site_folder / "p" / "ai2027-swe-bench-85.html").is_file()
+        page = Page(settings)
+        page.start()
+        try:
+            got = httpx.get(f"http://127.0.0.1:{page.port}/p/ai2027-swe-bench-85.zip")
+        finally:
+            page.stop()
+        assert got.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+            assert "manifest.json" in archive.namelist()
