@@ -138,27 +138,26 @@ def _notify(db: Database, settings: Settings) -> None:
     publish(db, settings)
 
 
-_published: tuple[int, int, int] | None = None  # what the site was last written from
+_published: dict[str, tuple[int, int, int]] = {}  # per state dir: what its site came from
 
 
 def publish(db: Database, settings: Settings) -> None:
     """Rewrite ``<state>/site`` (DESIGN section 13) when the store changed since the last
     write: a new event, a new payload or a digest (an unchanged poll rewrites nothing, so it
     stays cheap). A failure is one log line; it never stops a poll."""
-    global _published
     from resolver import site
     from state import change_alerts, digests, polls
 
     stamp = (change_alerts.latest_event(db), polls.latest_new_payload(db),
              len(digests.written_dates(db)))
-    if stamp == _published:
+    if _published.get(str(settings.state_dir)) == stamp:
         return
     try:
         written = site.write(db, settings, settings.state_dir / "site", bundles=False)
     except (OSError, ResolverError, sqlite3.Error) as error:
         log.event("site", level=logging.WARNING, error=f"{type(error).__name__}: {error}")
         return
-    _published = stamp
+    _published[str(settings.state_dir)] = stamp
     if written:
         log.event("site", files=written)
 

@@ -177,7 +177,10 @@ class Evaluator:
         assert p.due is not None
         if p.due > self.at:
             return None
-        for poll in view.polls[bisect.bisect_left(view.poll_times, p.due):]:
+        # A poll after the prediction's latest move: a claim reopened long after its due date
+        # takes its late outcome from a poll that saw the reopening, not an older one.
+        since = max(p.due, p.status_at or "")
+        for poll in view.polls[bisect.bisect_left(view.poll_times, since):]:
             if claim.benchmark not in poll.suspicious:
                 return poll
         return None
@@ -261,9 +264,10 @@ def evaluate_now(db: Database, *, sources: SourceKinds, retired: Iterable[str],
                  at: str | None = None) -> list[Change]:
     """``resolver evaluate``: every prediction as of ``at`` (default now), never earlier than
     the latest event."""
-    when = at or clock.now()
     with write(db):
         latest = store.latest_event_at(db)
+        # Now, taken under the lock: a poll that committed while this waited is not later.
+        when = at or max(clock.now(), latest or "")
         if latest is not None and when < latest:
             raise ResolverError(f"the latest event is at {latest}; cannot evaluate at {when}, "
                                 "which is earlier")

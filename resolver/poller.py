@@ -8,6 +8,7 @@ import datetime as dt
 import gc
 import logging
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,13 +52,30 @@ def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher |
     """Poll ``source`` now (or ingest ``from_file`` as a poll made ``at``) and evaluate."""
     # Parsing a large payload allocates hundreds of thousands of acyclic objects; left on, the
     # cycle collector would walk everything the process holds several times per poll.
-    was_enabled = gc.isenabled()
-    gc.disable()
+    _collector(paused=True)
     try:
         return _poll(db, settings, source, fetcher=fetcher, at=at, from_file=from_file)
     finally:
-        if was_enabled:
-            gc.enable()
+        _collector(paused=False)
+
+
+_GC_LOCK = threading.Lock()
+_gc_pauses = [0, False]  # polls running now; whether the collector was on before the first
+
+
+def _collector(*, paused: bool) -> None:
+    """Pause the cycle collector while any poll runs (polls run in threads at once): off at
+    the first, back on after the last, if it was on."""
+    with _GC_LOCK:
+        if paused:
+            if _gc_pauses[0] == 0:
+                _gc_pauses[1] = gc.isenabled()
+                gc.disable()
+            _gc_pauses[0] += 1
+        else:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
 
 
 def poll_bytes(db: Database, settings: Settings, source: Source, body: bytes, *, at: str,

@@ -117,6 +117,8 @@ def record_unchanged(db: Database, *, source: str, at: str, info: FetchInfo) -> 
         "SELECT benchmark, suspicious_polls, suspicious_reason FROM benchmark_health"
         " WHERE source = ? AND suspicious_polls > 0", [source]
     ).fetchall():
+        if benchmark in result.failed:
+            continue  # a failed member counts towards nothing, retraction included
         if polls + 1 >= SUSPICIOUS_POLLS_TO_RETRACT:
             missing = [oid for (oid,) in db.execute(
                 "SELECT o.id FROM observations o JOIN versions v ON v.id = o.version_id"

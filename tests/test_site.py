@@ -241,7 +241,7 @@ def test_the_daemon_writes_no_bundles_and_its_page_makes_them(replayed: tuple[Pa
             patch.delenv(name)
         patch.setenv("RESOLVER_STATE_DIR", str(state))
         patch.setenv("RESOLVER_HTTP_PORT", "0")
-        patch.setattr(daemon, "_published", None)
+        patch.setattr(daemon, "_published", {})
         settings, db = _store()
         site_folder = state / "site"
         for bundle in site_folder.glob("p/*.zip"):
