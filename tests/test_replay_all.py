@@ -12,18 +12,13 @@ from tests.test_metr import TH10, TH11
 from tests.test_osworld import SELF_REPORTED, VERIFIED
 
 
-def timeline(cli: Cli, prediction_id: str) -> list[tuple[object, ...]]:
-    return [(e["kind"] if e["kind"] != "status" else e["to_status"], e["outcome"], e["at"])
-            for e in cli.events(prediction_id)]
-
-
-def test_all_sources_interleaved_decide_the_seed_predictions(
-    cli: Cli, fixtures: Path, tmp_path: Path,
-) -> None:
+def every_poll(fixtures: Path, tmp_path: Path) -> list[tuple[str, str, Path]]:
+    """(time, source, file) of every recorded payload of every source, in time order (the
+    Epoch zips built from the captured CSVs into ``tmp_path``)."""
     january, april = tmp_path / "epoch-january.zip", tmp_path / "epoch-april.zip"
     january.write_bytes(build(fixtures / "epoch", JANUARY))
     april.write_bytes(build(fixtures / "epoch", APRIL))
-    polls = sorted(
+    return sorted(
         [(at, "swe-bench", fixtures / "swe-bench" / name) for name, at in SWE_BENCH_HISTORY]
         + [(at, "osworld-verified", fixtures / "osworld" / name) for name, at in VERIFIED]
         + [(at, "osworld-self-reported", fixtures / "osworld" / name)
@@ -32,6 +27,17 @@ def test_all_sources_interleaved_decide_the_seed_predictions(
         + [(at, "metr", fixtures / "metr" / name) for name, at in TH11]
         + [("2026-01-20T11:09:00Z", "epoch-hub", january),
            ("2026-04-19T23:39:00Z", "epoch-hub", april)])
+
+
+def timeline(cli: Cli, prediction_id: str) -> list[tuple[object, ...]]:
+    return [(e["kind"] if e["kind"] != "status" else e["to_status"], e["outcome"], e["at"])
+            for e in cli.events(prediction_id)]
+
+
+def test_all_sources_interleaved_decide_the_seed_predictions(
+    cli: Cli, fixtures: Path, tmp_path: Path,
+) -> None:
+    polls = every_poll(fixtures, tmp_path)
     cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml"))
     cli("predict", "add", "metr-p50-horizon@1.0 >= 4x sota@2025-04-16 by 2026-04-16",
         "--id", "metr-4x-th10")

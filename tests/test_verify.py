@@ -20,9 +20,7 @@ from resolver.cli import cli as group
 from resolver.cli_verify import export, verify
 from state.db import DB_NAME
 from tests.conftest import ROOT, SWE_BENCH_HISTORY, Cli, replay
-from tests.test_epoch import APRIL, JANUARY, build
-from tests.test_metr import TH10, TH11
-from tests.test_osworld import SELF_REPORTED, VERIFIED
+from tests.test_replay_all import every_poll
 
 # Until resolver.cli registers them itself.
 for command in (verify, export):
@@ -53,18 +51,7 @@ def lines(output: str) -> dict[str, str]:
 
 
 def test_every_replayed_decision_re_derives(cli: Cli, fixtures: Path, tmp_path: Path) -> None:
-    january, april = tmp_path / "epoch-january.zip", tmp_path / "epoch-april.zip"
-    january.write_bytes(build(fixtures / "epoch", JANUARY))
-    april.write_bytes(build(fixtures / "epoch", APRIL))
-    polls = sorted(
-        [(at, "swe-bench", fixtures / "swe-bench" / name) for name, at in SWE_BENCH_HISTORY]
-        + [(at, "osworld-verified", fixtures / "osworld" / name) for name, at in VERIFIED]
-        + [(at, "osworld-self-reported", fixtures / "osworld" / name)
-           for name, at in SELF_REPORTED]
-        + [(at, "metr-1-0", fixtures / "metr" / name) for name, at in TH10]
-        + [(at, "metr", fixtures / "metr" / name) for name, at in TH11]
-        + [("2026-01-20T11:09:00Z", "epoch-hub", january),
-           ("2026-04-19T23:39:00Z", "epoch-hub", april)])
+    polls = every_poll(fixtures, tmp_path)
     cli("predict", "import", str(ROOT / "examples" / "ai-2027.toml"))
     cli("predict", "add", "metr-p50-horizon >= 12h by 2026-12-31", "--id", "metr-12h")
     for at, source, path in polls:
