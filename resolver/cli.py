@@ -256,8 +256,8 @@ def predict_list(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List predictions with their status and outcome."""
     from resolver import report
 
-    items = report.summaries(ctx.db, ctx.settings,
-                             status=status)  # type: ignore[arg-type] # click.Choice
+    items = report.summaries(ctx.db, ctx.settings, status=status,  # type: ignore[arg-type]
+                             projections=as_json)
     if as_json:
         click.echo(json.dumps(items, indent=2, allow_nan=False))
         return

@@ -70,10 +70,12 @@ def _deadline(claim: str) -> str | None:
     return marker[-1] if len(marker) >= 2 and marker[-2] in ("by", "and") else None
 
 
-def summaries(db: Database, settings: Settings, *,
-              status: Status | None = None) -> list[JSON]:
+def summaries(db: Database, settings: Settings, *, status: Status | None = None,
+              projections: bool = True) -> list[JSON]:
+    """Every prediction's summary; ``projections=False`` skips the trend's bootstrap (the
+    text table does not show it)."""
     views = Views(db, clock.now())
-    trends = Trends(views)
+    trends = Trends(views) if projections else None
     return [summary(db, p, views, settings.kinds, trends)
             for p in store.all_(db, status=status)]
 
