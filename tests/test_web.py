@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import httpx
 
-from tests.conftest import Cli, only, resolver_command
+from tests.conftest import Cli, only, resolver_command, wait
 from tests.payloads import Payloads, filler, row
 
 EVIL = "<script>alert(1)</script>"
@@ -70,9 +70,11 @@ def test_the_daemon_serves_the_digests_read_only(cli: Cli, tmp_path: Path,
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
+        # The start cycle polls, writes the digests due, then the site: / serves its board.
+        board = state_dir / "site" / "index.html"
+        assert wait(board.is_file, 20)
         home = httpx.get(base + "/")
-        newest = sorted((state_dir / "digests").glob("*.html"))[-1]  # today's, after 06:30
-        assert home.status_code == 200 and home.text == newest.read_text()
+        assert home.status_code == 200 and home.text == board.read_text()
         assert "default-src 'none'" in home.headers["Content-Security-Policy"]
         assert home.headers["X-Content-Type-Options"] == "nosniff"
         assert home.headers["Referrer-Policy"] == "no-referrer"
