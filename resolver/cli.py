@@ -18,9 +18,8 @@ from resolver.cli_verify import export, verify
 from resolver.errors import NotFound, ResolverError
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from resolver.settings import Settings
+    from state.db import Database
 
 EXIT_SOURCES_FAILED = 3
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from resolver.settings import Settings
+    from state.db import Database
 
 
 class Context(Protocol):

@@ -16,12 +16,11 @@ from resolver.errors import NotFound, ResolverError
 if TYPE_CHECKING:
     import datetime as dt
 
-    from sqlite_utils import Database
-
     from resolver.cli import _Context
     from resolver.scores import Record, Scored, Scores
     from resolver.settings import Settings
     from resolver.trend import Series, Trend, Trends
+    from state.db import Database
     from state.records import Prediction
 
 

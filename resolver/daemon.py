@@ -17,14 +17,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from resolver import clock, heartbeat, log, poller
 from resolver.errors import ResolverError
 from resolver.settings import Settings, Source
 from sources.fetch import Fetcher
 from state import files
-from state.db import open_db
+from state.db import Database, open_db
 
 STOP_GRACE_SECONDS = 7.0
 

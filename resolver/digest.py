@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from resolver import clock, sections
 from resolver.errors import ResolverError
 from resolver.render import render, summary
@@ -19,7 +17,7 @@ from resolver.schedule import fire_time_on, previous_fire
 from resolver.settings import Settings
 from state import chain, digests, files, health, reports
 from state import predictions as store
-from state.db import write
+from state.db import Database, write
 from state.records import JSON, Event, Prediction, deciding_row
 
 

@@ -27,8 +27,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from resolver import __version__
 from resolver.errors import NotFound, ResolverError
 from resolver.rederive import ArchivedPoll, History, Unreadable, rederive
@@ -36,6 +34,7 @@ from resolver.settings import Settings
 from resolver.verify import Report, archived_polls, load_payload
 from state import chain, payloads
 from state import predictions as store
+from state.db import Database
 from state.records import JSON, Baseline, Bet, Prediction, decision_from_json
 
 FORMAT = 1

@@ -20,12 +20,11 @@ import hmac
 import json
 from typing import Any
 
-from sqlite_utils import Database
-
 from resolver import clock, register
 from resolver.errors import RegistrationError
 from resolver.settings import Settings
 from state import predictions as store
+from state.db import Database
 from state.records import JSON
 
 MAX_BODY = 64 * 1024

@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlite_utils import Database
-
 from resolver import clock
 from resolver.claims import Claim, SourceKinds, parse_cached
 from resolver.clock import add_days, add_hours
@@ -26,7 +24,7 @@ from resolver.errors import NotFound, ResolverError
 from resolver.filters import format_number
 from resolver.sota import Broken, SourceView, Views, still_holds
 from state import predictions as store
-from state.db import write
+from state.db import Database, write
 from state.records import (
     Baseline,
     Decision,

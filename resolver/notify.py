@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from resolver import clock, log
 from resolver.render import markdown_text
 from resolver.settings import Settings
 from state import alerts, change_alerts, digests, health
 from state import predictions as store
+from state.db import Database
 from state.records import Event, Prediction
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 import sources as source_kinds
 from resolver import clock, log
 from resolver.errors import ResolverError
@@ -24,7 +22,7 @@ from resolver.settings import Settings, Source
 from sources.base import PayloadError, Snapshot
 from sources.fetch import Fetched, Fetcher, FetchError
 from state import payloads
-from state.db import write
+from state.db import Database, write
 from state.polls import (
     FetchInfo,
     PollResult,

@@ -26,15 +26,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlite_utils import Database
-
 from resolver import __version__
 from resolver.errors import ResolverError
 from resolver.settings import Settings, SourceSettings
 from resolver.sota import Views
 from state import predictions as store
-from state.db import write
-from state.migrations import migrations
+from state.db import Database, migrate, write
 from state.records import JSON, Event, NewEvent, Prediction
 
 
@@ -160,8 +157,7 @@ def scratch_store() -> Database:
     """An empty store in memory, migrated like any other."""
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     db = Database(conn)
-    with write(db):
-        migrations.apply(db)
+    migrate(db)
     return db
 
 

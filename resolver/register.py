@@ -15,15 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlite_utils import Database
-
 from resolver import claims, clock, periods
 from resolver.claims import SourceKinds
 from resolver.errors import ClaimError, RegistrationError
 from resolver.lifecycle import due
 from resolver.settings import Settings
 from state import predictions as store
-from state.db import write
+from state.db import Database, write
 from state.records import MANUAL, Bet, Prediction
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlite_utils import Database
-
 from resolver import clock, numbers
 from resolver.claims import SourceKinds, parse_cached
 from resolver.errors import NotFound
@@ -15,6 +13,7 @@ from resolver.sota import SourceView, Views, corroboration
 from resolver.trend import Trends
 from state import chain, health, rows
 from state import predictions as store
+from state.db import Database
 from state.records import (
     JSON,
     Evidence,

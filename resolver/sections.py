@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlite_utils import Database
-
 from resolver import clock
 from resolver.claims import SourceKinds, parse_cached
 from resolver.sota import Views, still_holds
 from resolver.trend import Trends
+from state.db import Database
 from state.records import JSON, Prediction, RowDecision
 from state.rows import Row, rows_as_of
 

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from resolver import charts, clock, numbers
 from resolver.claims import METR_METHODS, Claim, parse_cached
 from resolver.filters import Filter
@@ -39,6 +37,7 @@ from resolver.sota import Views
 from resolver.trend import RATE_UNITS, Series, Trends, transform_of
 from state import chain, payloads
 from state import predictions as store
+from state.db import Database
 from state.records import JSON, Event, LateEvidence, Prediction, deciding_row
 
 ORDER = ("open", "provisional", "resolved", "annulled")

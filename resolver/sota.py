@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlite_utils import Database
-
 from resolver.claims import Claim
 from resolver.filters import Filter
+from state.db import Database
 from state.records import Decision, Evidence, LateDecision
 from state.rows import Row, Version, polls_as_of, rows_as_of
 

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlite_utils import Database
-
 from resolver import __version__
 from resolver.errors import NotFound
 from resolver.rederive import ArchivedPoll, History, Unreadable, Verdict, rederive
 from resolver.settings import Settings
 from state import chain, payloads
 from state import predictions as store
+from state.db import Database
 from state.records import JSON, Prediction
 from state.rows import polls_as_of
 

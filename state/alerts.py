@@ -3,9 +3,7 @@ health alert goes out once per change."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
-from state.db import write
+from state.db import Database, write
 
 
 def last(db: Database, source: str) -> tuple[str, str | None] | None:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
+from state.db import Database
 
 ZERO = "0" * 64
 # The stored columns an event's hash covers: all of them but ``hash``. A column added to

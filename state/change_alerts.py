@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from sqlite_utils import Database
-
-from state.db import write
+from state.db import Database, write
 from state.predictions import event_from_row
 from state.records import Event
 

@@ -11,13 +11,28 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-
-from sqlite_utils import Database
-
-from state.migrations import migrations
+from typing import Any
 
 DB_NAME = "resolver.db"
 BUSY_TIMEOUT_MS = 30_000
+# The number of migrations in state/migrations.py, stamped as the file's user_version once
+# they are applied: a store at this version opens without importing sqlite-utils.
+SCHEMA_VERSION = 7
+
+
+class Database:
+    """The store's connection. The code speaks SQL through ``execute``; sqlite-utils (its
+    migrations) is imported only when a store is created or upgraded."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, parameters)
+
+    def table_names(self) -> list[str]:
+        return [name for (name,) in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
 
 
 class StoreError(Exception):
@@ -46,13 +61,25 @@ def open_db(state_dir: Path) -> Database:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         db = Database(conn)
-        if migrations.pending(db):
-            # Under the write lock, so that two processes starting together migrate once.
-            with write(db):
-                migrations.apply(db)
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            migrate(db)
     except sqlite3.Error as error:
         raise StoreError(path, describe(error)) from None
     return db
+
+
+def migrate(db: Database) -> None:
+    """Apply the pending migrations, under the write lock so that two processes starting
+    together migrate once, and stamp the schema version."""
+    import sqlite_utils
+
+    from state.migrations import migrations
+
+    with write(db):
+        full = sqlite_utils.Database(db.conn)
+        if migrations.pending(full):
+            migrations.apply(full)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def describe(error: sqlite3.Error) -> str:

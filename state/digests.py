@@ -3,10 +3,8 @@ which were notified."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from state.chain import Head
-from state.db import write
+from state.db import Database, write
 
 
 def written_dates(db: Database) -> list[str]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
-from state.db import write
+from state.db import Database, write
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
+from state.db import Database
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+import state.db as store_db
+
 migrations = Migrations("resolver")
 
 
@@ -152,6 +154,11 @@ def m001_initial(db: Database) -> None:
         """)
 
 
+def light(db: Database) -> store_db.Database:
+    """The store's own handle on the same connection, for code outside the migrations."""
+    return store_db.Database(db.conn)
+
+
 def _run(db: Database, script: str) -> None:
     # One statement at a time: executescript() would commit the migration's transaction.
     for statement in script.split(";"):
@@ -230,9 +237,10 @@ def m005_event_chain(db: Database) -> None:
         UPDATE predictions SET after_fetch = (SELECT coalesce(max(id), 0) FROM fetches
             WHERE recorded_at < predictions.registered_at)
         """)
-    chain.rebuild(db)
+    store = light(db)
+    chain.rebuild(store)
     for date, window_to in db.execute("SELECT date, window_to FROM digests").fetchall():
-        head = chain.head_before(db, window_to)
+        head = chain.head_before(store, window_to)
         db.execute("UPDATE digests SET chain_events = ?, chain_head = ? WHERE date = ?",
                    [head.events, head.hash, date])
 

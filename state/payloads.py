@@ -6,7 +6,7 @@ import hashlib
 import threading
 import zlib
 
-from sqlite_utils import Database
+from state.db import Database
 
 COMPRESSION_LEVEL = 1  # fast: evidence storage must stay inside the poll budget
 

@@ -17,10 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
-
 from sources.base import Observation, Snapshot
 from state import reports
+from state.db import Database
 
 SUSPICIOUS_POLLS_TO_RETRACT = 3
 

@@ -10,9 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlite_utils import Database
-
 from state import chain
+from state.db import Database
 from state.records import (
     MANUAL,
     Baseline,

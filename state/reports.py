@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from sources.base import Report as SourceReport
+from state.db import Database
 
 
 @dataclass(frozen=True)

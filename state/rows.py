@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlite_utils import Database
+from state.db import Database
 
 
 @dataclass(slots=True)

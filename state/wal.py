@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
+from state.db import Database
 
 
 def checkpoint(db: Database) -> tuple[int, int, int]:

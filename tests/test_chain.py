@@ -10,11 +10,11 @@ import re
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
+import sqlite_utils
 
 from resolver import __version__
 from state import chain
-from state.db import DB_NAME, open_db
+from state.db import DB_NAME, Database, open_db
 from state.migrations import migrations
 from tests.conftest import Cli
 from tests.payloads import Payloads, filler, row
@@ -74,7 +74,7 @@ def test_check_names_the_first_event_whose_row_or_predecessor_changed(
 
 
 def test_the_migration_chains_the_events_of_an_older_database(tmp_path: Path) -> None:
-    old = Database(sqlite3.connect(tmp_path / DB_NAME))
+    old = sqlite_utils.Database(sqlite3.connect(tmp_path / DB_NAME))
     migrations.apply(old, stop_before="m005_event_chain")
     old.execute("INSERT INTO predictions (id, claim, raw, registered_at, events) VALUES"
                 " ('kept', 'manual', 'manual', '2025-01-01T00:00:00Z', 2)")
@@ -88,7 +88,7 @@ def test_the_migration_chains_the_events_of_an_older_database(tmp_path: Path) ->
     old.conn.commit()
     old.conn.close()
     db = open_db(tmp_path)
-    assert migrations.pending(db) == []
+    assert migrations.pending(sqlite_utils.Database(db.conn)) == []
     stored = [h for (h,) in db.execute("SELECT hash FROM events ORDER BY id")]
     assert stored == by_hand(db) and len(stored) == 2
     assert chain.check(chain.rows(db)) is None

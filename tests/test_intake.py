@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from resolver.intake import MAX_BODY, register_json
 from resolver.settings import Settings, load
-from state.db import open_db
+from state.db import Database, open_db
 from tests.conftest import Cli
 
 TOKEN = "s3cret-token"

@@ -12,24 +12,38 @@ from state.migrations import migrations
 def test_upgrading_an_older_database_keeps_its_data(tmp_path: Path) -> None:
     import sqlite3
 
-    from sqlite_utils import Database
+    import sqlite_utils
 
     # A database as the first release left it: only the first migration applied.
-    old = Database(sqlite3.connect(tmp_path / DB_NAME))
+    old = sqlite_utils.Database(sqlite3.connect(tmp_path / DB_NAME))
     migrations.apply(old, stop_before="m002_reports")
     old.execute("INSERT INTO predictions (id, claim, raw, registered_at) VALUES"
                 " ('kept', 'manual', 'manual', '2025-01-01T00:00:00Z')")
     old.conn.commit()
     old.conn.close()
     db = open_db(tmp_path)  # migrates at open
-    applied = [m.name for m in migrations.applied(db)]
+    full = sqlite_utils.Database(db.conn)
+    applied = [m.name for m in migrations.applied(full)]
     assert applied[:3] == ["m001_initial", "m002_reports", "m003_source_alerts"]
-    assert migrations.pending(db) == []
+    assert migrations.pending(full) == []
     assert len(applied) >= 4
     assert db.execute("SELECT id FROM predictions").fetchall() == [("kept",)]
     assert "reports" in db.table_names()
     assert "source_alerts" in db.table_names()
     assert open_db(tmp_path).execute("SELECT count(*) FROM predictions").fetchone()[0] == 1
+
+
+def test_the_schema_version_counts_every_migration(tmp_path: Path) -> None:
+    """A store stamped with SCHEMA_VERSION opens without sqlite-utils: the stamp must move
+    with every new migration, or a new migration would never run on an existing store."""
+    import sqlite_utils
+
+    from state.db import SCHEMA_VERSION
+
+    db = open_db(tmp_path)
+    assert len(migrations.pending(sqlite_utils.Database(db.conn))) == 0
+    assert len(migrations.applied(sqlite_utils.Database(db.conn))) == SCHEMA_VERSION
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_payloads_are_stored_once_and_come_back_byte_for_byte(tmp_path: Path) -> None:
