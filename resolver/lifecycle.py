@@ -90,7 +90,7 @@ class Evaluator:
         self.recorded_at = recorded_at
         self.sources = sources
         self.retired = set(retired)
-        self.view = Views(db, at)
+        self.view = Views(db, at, kept=True)
         self.changes: list[Change] = []
 
     def run(self, scope: Scope) -> list[Change]:

@@ -8,31 +8,44 @@ digest's sections read it alike.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
-import math
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from resolver import index
 from resolver.claims import Claim
-from resolver.filters import Filter
+from resolver.index import Found
 from state.db import Database
 from state.records import Decision, Evidence, LateDecision
-from state.rows import Row, Version, polls_as_of, rows_as_of
+from state.rows import Row, Version, first_seen_rows, keys_of, row_as_of, rows_as_of
 
 
-@dataclass(slots=True)
 class Candidate:
-    """A row with the version of it that counts."""
+    """A row with the version of it that counts, read from the store when first asked."""
 
-    row: Row
-    version: Version
+    __slots__ = ("_n", "_row", "_view", "oid", "value")
+
+    def __init__(self, view: SourceView, oid: int, value: float, n: int | None = None) -> None:
+        self._view, self.oid, self.value, self._n = view, oid, value, n
+        self._row: Row | None = None
 
     @property
-    def value(self) -> float:
-        return self.version.value
+    def row(self) -> Row:
+        if self._row is None:
+            row = self._view.row(self.oid)
+            assert row is not None, f"observation {self.oid} is in the index, not the store"
+            self._row = row
+        return self._row
+
+    @property
+    def version(self) -> Version:
+        row = self.row
+        if self._n is None:
+            return row.latest
+        return next(v for v in row.versions if v.n == self._n)
 
     def evidence(self, source: str) -> Evidence:
         row, version = self.row, self.version
@@ -41,115 +54,87 @@ class Candidate:
                         version.sha256)
 
 
-_Index = tuple[list[str], list[Candidate], list[int]]
-
-
 class SourceView:
-    """Everything one source's polls at or before ``at`` saw, indexed for state-of-the-art
-    queries: per (benchmark, filters), qualifying rows sorted by result date with a running
-    maximum, so that a ``by`` window is one binary search."""
+    """Everything one source's polls at or before ``at`` saw, for state-of-the-art queries
+    (``resolver.index``: a ``by`` window is one binary search). ``kept`` uses the index the
+    daemon keeps of the source, brought up to date, when ``at`` is not before its latest
+    poll; otherwise an index of that moment is built."""
 
-    def __init__(self, db: Database, source: str, at: str) -> None:
-        self.source = source
-        self.rows = rows_as_of(db, source, at)
-        self.polls = polls_as_of(db, source, at)
-        self.poll_times = [poll.at for poll in self.polls]
-        self.by_id = {row.id: row for rows in self.rows.values() for row in rows}
-        self._index: dict[tuple[str, tuple[Filter, ...]], _Index] = {}
-        self._best: dict[tuple[object, ...], Candidate | None] = {}
-        self._by_date: dict[str, tuple[list[Candidate], list[int], dict[int, object]]] = {}
+    def __init__(self, db: Database, source: str, at: str, *, kept: bool = False) -> None:
+        self.db, self.source, self.at = db, source, at
+        found = None
+        if kept:
+            found = index.kept(db, source)
+            if found is not None and found.polls and found.polls[-1].at > at:
+                found = None  # a moment before the latest poll: as of then
+        self.index = found or index.build(db, source, at)
+        self.polls = self.index.polls
+        self.poll_times = self.index.poll_times
+        self._rows: dict[str, list[Row]] | None = None
+        self._loaded: dict[int, Row | None] = {}
 
-    def _dated(self, benchmark: str) -> tuple[list[Candidate], list[int], dict[int, object]]:
-        """The live rows of a benchmark that have a result date, sorted by it (once), with
-        each row's attribute dict as a key into the distinct dicts (rows share them)."""
-        dated = self._by_date.get(benchmark)
-        if dated is None:
-            rows = [Candidate(row, row.versions[-1]) for row in self.rows.get(benchmark, ())
-                    if not row.retracted and row.versions[-1].result_date is not None]
-            rows.sort(key=lambda c: (c.version.result_date or "", c.row.key))
-            keys = [id(c.version.attributes) for c in rows]
-            distinct: dict[int, object] = {id(c.version.attributes): c.version.attributes
-                                           for c in rows}
-            dated = self._by_date[benchmark] = (rows, keys, distinct)
-        return dated
+    @property
+    def rows(self) -> dict[str, list[Row]]:
+        """Every row with its versions, per benchmark (read when first asked: the charts and
+        trends want them; the lifecycle does not)."""
+        if self._rows is None:
+            self._rows = rows_as_of(self.db, self.source, self.at)
+        return self._rows
 
-    def _sorted(self, claim: Claim) -> _Index:
-        key = (claim.benchmark, claim.row_filters)
-        index = self._index.get(key)
-        if index is None:
-            rows, keys, distinct = self._dated(claim.benchmark)
-            by_attributes = tuple(f for f in claim.row_filters if f.name != "model")
-            by_subject = tuple(f for f in claim.row_filters if f.name == "model")
-            if by_attributes:
-                ok = {k: all(f.matches(a, "") for f in by_attributes)  # type: ignore[arg-type]
-                      for k, a in distinct.items()}
-                candidates = [c for c, k in zip(rows, keys, strict=True) if ok[k]]
-            else:
-                candidates = list(rows)
-            if by_subject:
-                candidates = [c for c in candidates if all(
-                    f.matches(c.version.attributes, c.version.subject) for f in by_subject)]
-            dates = [c.version.result_date or "" for c in candidates]
-            running: list[int] = []  # index of the best candidate among the first i+1
-            best_value, best_at = -math.inf, -1
-            for i, candidate in enumerate(candidates):
-                if candidate.version.value > best_value:
-                    best_value, best_at = candidate.version.value, i
-                running.append(best_at)
-            index = self._index[key] = (dates, candidates, running)
-        return index
+    def row(self, oid: int) -> Row | None:
+        """One row as of ``at``, with its versions; None when no poll by then saw it."""
+        if oid not in self._loaded:
+            self._loaded[oid] = row_as_of(self.db, oid, self.at)
+        return self._loaded[oid]
 
     def best(self, claim: Claim, start: dt.date | None, end: dt.date) -> Candidate | None:
-        """The qualifying row with the highest value in [start, end). Claims that share a
-        benchmark, filters, date basis and window share the answer."""
-        key = (claim.benchmark, claim.row_filters, claim.basis, start, end)
-        if key not in self._best:
-            self._best[key] = self._find_best(claim, start, end)
-        return self._best[key]
+        """The qualifying row with the highest value in [start, end); ties go to the earliest
+        result date, then the smallest key. Claims that share a benchmark, filters, date basis
+        and window share the answer."""
+        low, high = (start.isoformat() if start else None), end.isoformat()
+        if claim.basis == "first-seen":
+            key = (claim.benchmark, claim.row_filters, claim.basis, low, high)
+            known, found = self.index.answer(key)
+            if not known:
+                found = self._best_first_seen(claim, low, high)
+                self.index.remember(key, found)
+        else:
+            found = self.index.lookup(claim.benchmark, claim.row_filters, low, high)
+        if found is None:
+            return None
+        oid = found.oids[0]
+        if len(found.oids) > 1:
+            keys = keys_of(self.db, list(found.oids))
+            oid = min(found.oids, key=keys.__getitem__)
+        return Candidate(self, oid, found.value, found.n)
 
     def best_in_window(self, claim: Claim) -> Candidate | None:
         return self.best(claim, claim.start, claim.end)
 
-    def _find_best(self, claim: Claim, start: dt.date | None,
-                   end: dt.date) -> Candidate | None:
-        if claim.basis == "first-seen":
-            return self._best_first_seen(claim, start, end)
-        dates, candidates, running = self._sorted(claim)
-        stop = bisect.bisect_left(dates, end.isoformat())
-        if start is None:
-            return candidates[running[stop - 1]] if stop else None
-        first = bisect.bisect_left(dates, start.isoformat())
-        window = candidates[first:stop]
-        return max(window, key=lambda c: c.value) if window else None
-
-    def _best_first_seen(self, claim: Claim, start: dt.date | None,
-                         end: dt.date) -> Candidate | None:
-        low, high = (start.isoformat() if start else ""), end.isoformat()
-        best = None
-        for row in self.rows.get(claim.benchmark, ()):
-            if row.retracted:
-                continue
-            # The row counts with its latest version first seen inside the window.
-            for version in reversed(row.versions):
-                if version.first_seen < high:
-                    if (version.first_seen >= low and (best is None or version.value > best.value)
-                            and _passes(claim, version)):
-                        best = Candidate(row, version)
-                    break
+    def _best_first_seen(self, claim: Claim, start: str | None, end: str) -> Found | None:
+        """The row whose latest version first seen inside the window is the best of them."""
+        low, best = start or "", None
+        for oid, n, value, attributes, subject, first_seen in first_seen_rows(
+                self.db, self.source, claim.benchmark, self.at, end):
+            if first_seen >= low and (best is None or value > best.value) and all(
+                    f.matches(json.loads(attributes), subject) for f in claim.row_filters):
+                best = Found(value, (oid,), n)
         return best
 
 
 class Views:
-    """The view of each source at one moment, built once per source when first asked."""
+    """The view of each source at one moment, built once per source when first asked.
+    ``kept``: the lifecycle's views, inside its write transaction, from the indexes the
+    daemon keeps."""
 
-    def __init__(self, db: Database, at: str) -> None:
-        self.db, self.at = db, at
+    def __init__(self, db: Database, at: str, *, kept: bool = False) -> None:
+        self.db, self.at, self.kept = db, at, kept
         self._views: dict[str, SourceView] = {}
 
     def __call__(self, source: str) -> SourceView:
         view = self._views.get(source)
         if view is None:
-            view = self._views[source] = SourceView(self.db, source, self.at)
+            view = self._views[source] = SourceView(self.db, source, self.at, kept=self.kept)
         return view
 
     def add(self, view: SourceView) -> None:
@@ -199,8 +184,8 @@ def still_holds(claim: Claim, deciding: Decision, view: SourceView,
         if best is not None and claim.crosses(best.value, threshold):
             return Broken("crossed", best=best)
         return None
-    row = view.by_id.get(deciding.observation_id)
-    if row is None:
+    row = view.row(deciding.observation_id)
+    if row is None or row.source != view.source:
         return Broken("gone")
     version = qualifying_version(claim, row, claim.start, claim.end)
     if version is not None and claim.crosses(version.value, threshold):

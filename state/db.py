@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ DB_NAME = "resolver.db"
 BUSY_TIMEOUT_MS = 30_000
 # The number of migrations in state/migrations.py, stamped as the file's user_version once
 # they are applied: a store at this version opens without importing sqlite-utils.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class Database:
@@ -26,6 +26,8 @@ class Database:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.writing = False  # inside ``write(db)``: the store's write lock is held
+        self.on_rollback: list[Callable[[], None]] = []  # run if this write rolls back
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, parameters)
@@ -103,6 +105,7 @@ def write(db: Database) -> Iterator[Database]:
         yield db
         return
     conn.execute("BEGIN IMMEDIATE")
+    db.writing = True
     try:
         yield db
         conn.execute("COMMIT")
@@ -112,7 +115,12 @@ def write(db: Database) -> Iterator[Database]:
         if _still_open(conn):
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+        for undo in db.on_rollback:
+            undo()
         raise
+    finally:
+        db.writing = False
+        db.on_rollback.clear()
 
 
 def _still_open(conn: sqlite3.Connection) -> bool:

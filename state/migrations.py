@@ -292,3 +292,20 @@ def m007_change_alerts(db: Database) -> None:
             FROM events e, (SELECT 'notify' AS audience UNION ALL SELECT 'own') a
             WHERE e.kind = 'status'
         """)
+
+
+@migrations()
+def m008_index_deltas(db: Database) -> None:
+    _run(db, """
+        -- What one poll changed, found without a scan (resolver/index.py keeps the
+        -- state-of-the-art index and applies each poll's new versions, retractions and
+        -- restorations to it, and record_snapshot sets version_id by fetch).
+        CREATE INDEX versions_fetch ON versions(fetch_id);
+        CREATE INDEX retractions_fetch ON retractions(fetch_id);
+        CREATE INDEX retractions_restored ON retractions(restored_fetch_id)
+            WHERE restored_fetch_id IS NOT NULL;
+        -- This store's own name, random, so that an index kept of one store is never taken
+        -- for another's (a new file at the same path).
+        CREATE TABLE store (id TEXT NOT NULL);
+        INSERT INTO store (id) VALUES (lower(hex(randomblob(16))))
+        """)

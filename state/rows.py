@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,12 +82,13 @@ def rows_as_of(db: Database, source: str, at: str) -> dict[str, list[Row]]:
     return by_benchmark
 
 
-def polls_as_of(db: Database, source: str, at: str) -> list[Poll]:
-    """The successful polls of ``source`` at or before ``at``, oldest first."""
+def polls_as_of(db: Database, source: str, at: str, *, after: int = 0) -> list[Poll]:
+    """The successful polls of ``source`` at or before ``at`` (after fetch ``after``), oldest
+    first."""
     polls = []
     for fetch_id, poll_at, sha, suspicious in db.execute(
         "SELECT id, at, sha256, suspicious FROM fetches WHERE source = ? AND status != 'failed'"
-        " AND at <= ? ORDER BY at, id", [source, at]
+        " AND at <= ? AND id > ? ORDER BY at, id", [source, at, after]
     ).fetchall():
         flagged = frozenset(item["benchmark"] for item in json.loads(suspicious or "[]"))
         polls.append(Poll(poll_at, fetch_id, sha, flagged))
@@ -111,3 +113,149 @@ def live_counts(db: Database, source: str) -> dict[str, tuple[int, Best | None]]
     ).fetchall():
         found[benchmark] = (count, Best(value, subject, key, result_date))
     return found
+
+
+# -- The state-of-the-art index's reads (resolver/index.py) --------------------------------
+
+_RETRACTED_AT = ("EXISTS (SELECT 1 FROM retractions r WHERE r.observation_id = o.id AND r.at <= :at"
+                 " AND (r.restored_at IS NULL OR r.restored_at > :at))")
+
+
+def benchmarks_of(db: Database, source: str) -> list[str]:
+    return [b for (b,) in db.execute("SELECT DISTINCT benchmark FROM observations"
+                                     " WHERE source = ? ORDER BY benchmark", [source])]
+
+
+def index_rows(db: Database, source: str, benchmark: str,
+               at: str | None) -> list[tuple[int, str, float, str, str]]:
+    """``(observation id, result date, value, attributes, subject)`` of every dated live row
+    of a benchmark, sorted by result date and id: as the store holds them now (``at`` None),
+    or as polls at or before ``at`` saw them."""
+    if at is None:
+        return db.execute(
+            "SELECT o.id, v.result_date, v.value, v.attributes, v.subject"
+            " FROM observations o JOIN versions v ON v.id = o.version_id"
+            " WHERE o.source = ? AND o.benchmark = ? AND o.retracted_at IS NULL"
+            " AND v.result_date IS NOT NULL ORDER BY v.result_date, o.id",
+            [source, benchmark]).fetchall()
+    return db.execute(
+        "SELECT o.id, v.result_date, v.value, v.attributes, v.subject"
+        " FROM observations o JOIN versions v ON v.observation_id = o.id"
+        " WHERE o.source = :source AND o.benchmark = :benchmark AND o.first_seen <= :at"
+        " AND v.result_date IS NOT NULL AND v.n = (SELECT max(w.n) FROM versions w"
+        " WHERE w.observation_id = o.id AND w.first_seen <= :at) AND NOT " + _RETRACTED_AT +
+        " ORDER BY v.result_date, o.id",
+        {"source": source, "benchmark": benchmark, "at": at}).fetchall()
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """The latest fetch of a source that an index has taken in, as the store names it: a
+    mark the store no longer holds (a rolled-back poll, a restored backup) means rebuild."""
+
+    fetch_id: int
+    at: str
+    recorded_at: str
+
+
+def store_id(db: Database) -> str:
+    return str(db.execute("SELECT id FROM store").fetchone()[0])
+
+
+def latest_mark(db: Database, source: str) -> Mark | None:
+    found = db.execute("SELECT id, at, recorded_at FROM fetches WHERE source = ?"
+                       " ORDER BY id DESC LIMIT 1", [source]).fetchone()
+    return Mark(*found) if found else None
+
+
+def holds(db: Database, source: str, mark: Mark) -> bool:
+    found = db.execute("SELECT source, at, recorded_at FROM fetches WHERE id = ?",
+                       [mark.fetch_id]).fetchone()
+    return found is not None and tuple(found) == (source, mark.at, mark.recorded_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A row that fetches after a mark changed: its state now (``live`` and dated, or not) and
+    as the mark left it (``old_date`` None: not in the index then)."""
+
+    observation_id: int
+    benchmark: str
+    live: bool
+    result_date: str | None
+    value: float
+    attributes: str
+    subject: str
+    old_date: str | None
+    old_value: float | None
+    old_attributes: str | None
+    old_subject: str | None
+
+
+def changes_since(db: Database, source: str, mark: Mark, *, limit: int) -> list[Change] | None:
+    """The rows of ``source`` that fetches after ``mark`` gave a new version, retracted or
+    restored; None when there are more than ``limit`` of them (rebuilding is cheaper)."""
+    found = db.execute(
+        "WITH new AS (SELECT id FROM fetches WHERE source = :source AND id > :mark),"
+        " changed AS (SELECT observation_id AS id FROM versions WHERE fetch_id IN new"
+        " UNION SELECT observation_id FROM retractions WHERE fetch_id IN new"
+        " OR restored_fetch_id IN new)"
+        " SELECT o.id, o.benchmark, o.retracted_at IS NULL, v.result_date, v.value,"
+        " v.attributes, v.subject, old.result_date, old.value, old.attributes, old.subject,"
+        " EXISTS (SELECT 1 FROM retractions r WHERE r.observation_id = o.id"
+        " AND r.fetch_id <= :mark AND (r.restored_fetch_id IS NULL"
+        " OR r.restored_fetch_id > :mark))"
+        " FROM changed JOIN observations o ON o.id = changed.id"
+        " JOIN versions v ON v.id = o.version_id"
+        " LEFT JOIN versions old ON old.observation_id = o.id AND old.n = (SELECT max(w.n)"
+        " FROM versions w WHERE w.observation_id = o.id AND w.fetch_id <= :mark)"
+        " ORDER BY o.id LIMIT :over", {"source": source, "mark": mark.fetch_id, "over": limit + 1}
+    ).fetchall()
+    if len(found) > limit:
+        return None
+    return [Change(oid, benchmark, bool(live), date, value, attributes, subject,
+                   None if was_retracted else old_date, old_value, old_attributes, old_subject)
+            for (oid, benchmark, live, date, value, attributes, subject, old_date, old_value,
+                 old_attributes, old_subject, was_retracted) in found]
+
+
+def row_as_of(db: Database, observation_id: int, at: str) -> Row | None:
+    """One row with its versions seen at or before ``at``, and whether it was retracted then;
+    None when no poll by then had seen it."""
+    row: Row | None = None
+    for (source, benchmark, key, first_seen, vid, n, subject, value, ci_low, ci_high,
+         result_date, attributes, version_first_seen, url, sha) in db.execute(
+        "SELECT o.source, o.benchmark, o.key, o.first_seen, v.id, v.n, v.subject, v.value,"
+        " v.ci_low, v.ci_high, v.result_date, v.attributes, v.first_seen, f.url, f.sha256"
+        " FROM observations o JOIN versions v ON v.observation_id = o.id"
+        " JOIN fetches f ON f.id = v.fetch_id WHERE o.id = ? AND v.first_seen <= ?"
+        " ORDER BY v.n", [observation_id, at]
+    ):
+        if row is None:
+            retracted = db.execute(
+                "SELECT " + _RETRACTED_AT.replace("o.id", ":id"),
+                {"id": observation_id, "at": at}).fetchone()[0]
+            row = Row(observation_id, source, benchmark, key, first_seen, bool(retracted))
+        row.versions.append(Version(vid, n, subject, value, ci_low, ci_high, result_date,
+                                    json.loads(attributes), version_first_seen, url, sha))
+    return row
+
+
+def keys_of(db: Database, observation_ids: list[int]) -> dict[int, str]:
+    return dict(db.execute("SELECT id, key FROM observations WHERE id IN (SELECT value FROM"
+                           " json_each(?))", [json.dumps(observation_ids)]).fetchall())
+
+
+def first_seen_rows(db: Database, source: str, benchmark: str, at: str,
+                    before: str) -> sqlite3.Cursor:
+    """``(observation id, version n, value, attributes, subject)`` of each row of a benchmark
+    live at ``at``, at its latest version first seen before ``before`` (and by ``at``), by
+    id, with that version's first_seen."""
+    return db.execute(
+        "SELECT o.id, v.n, v.value, v.attributes, v.subject, v.first_seen"
+        " FROM observations o JOIN versions v ON v.observation_id = o.id"
+        " WHERE o.source = :source AND o.benchmark = :benchmark AND v.first_seen <= :at"
+        " AND v.first_seen < :before AND v.n = (SELECT max(w.n) FROM versions w"
+        " WHERE w.observation_id = o.id AND w.first_seen <= :at AND w.first_seen < :before)"
+        " AND NOT " + _RETRACTED_AT + " ORDER BY o.id",
+        {"source": source, "benchmark": benchmark, "at": at, "before": before})

@@ -1,0 +1,127 @@
+"""The state-of-the-art index the daemon keeps answers exactly as one built afresh, after any
+sequence of polls: new rows, revised values, dates and attributes, undated rows, retractions
+and restorations, and a poll that rolls back."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from resolver import index
+from resolver.filters import Filter
+from sources.base import Observation, Snapshot
+from state import payloads
+from state.db import Database, open_db, write
+from state.polls import FetchInfo, record_snapshot
+
+SOURCE = "swe-bench"
+BENCHMARKS = ("a", "b", "c")
+FILTERS: tuple[tuple[Filter, ...], ...] = (
+    (), (Filter("checked"),), (Filter("checked"), Filter("open")),
+    (Filter("model", "~", "alpha"),))
+DATES = [f"2025-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15)]
+
+
+def snapshot(rng: random.Random, rows: dict[tuple[str, str], Observation]) -> Snapshot:
+    """The next payload: some rows revised, some gone, some back, a few new."""
+    for obs in list(rows.values()):
+        roll = rng.random()
+        if roll < 0.1:
+            obs.value = round(rng.uniform(0, 100), 1)
+        elif roll < 0.15:
+            obs.result_date = rng.choice([*DATES, None])
+        elif roll < 0.2:
+            obs.attributes = {"checked": rng.random() < 0.5, "open": rng.random() < 0.5}
+        elif roll < 0.25:
+            obs.subject = rng.choice(["alpha one", "beta", "alpha two", "gamma"])
+    for _ in range(rng.randint(0, 6)):
+        benchmark = rng.choice(BENCHMARKS)
+        key = f"r{rng.randint(0, 60)}"
+        rows.setdefault((benchmark, key), Observation(
+            benchmark, key, rng.choice(["alpha one", "beta", "gamma"]),
+            rng.choice([50.0, round(rng.uniform(0, 100), 1)]), rng.choice([*DATES, None]),
+            attributes={"checked": rng.random() < 0.5, "open": rng.random() < 0.5}))
+    present = [obs for obs in rows.values() if rng.random() < 0.9]  # the rest: retracted
+    return Snapshot(observations=[Observation(o.benchmark, o.key, o.subject, o.value,
+                                              o.result_date, attributes=dict(o.attributes))
+                                  for o in present])
+
+
+def poll(db: Database, at: str, snap: Snapshot, *, fail: bool = False) -> None:
+    body = repr(snap).encode()
+    sha = payloads.sha256(body)
+    with write(db):
+        index.kept(db, SOURCE)  # the daemon's evaluation reads it in the same transaction
+        record_snapshot(db, source=SOURCE, at=at, info=FetchInfo("test", at), size=len(body),
+                        sha256=sha, snapshot=snap)
+        index.kept(db, SOURCE)
+        if fail:
+            raise RuntimeError("the poll fails after evaluating")
+        payloads.store(db, payloads.Packing(body), sha256=sha, at=at)
+
+
+def answers(built: index.Index, rng: random.Random) -> list[object]:
+    found = []
+    for benchmark in (*BENCHMARKS, "none"):
+        for filters in FILTERS:
+            for _ in range(4):
+                start = rng.choice([None, *DATES])
+                end = rng.choice(DATES + ["2026-01-01"])
+                found.append(built.lookup(benchmark, filters, start, end))
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_kept_index_answers_as_a_fresh_one(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    db = open_db(tmp_path)
+    rows: dict[tuple[str, str], Observation] = {}
+    index.forget()
+    for n in range(40):
+        at = f"2025-06-{1 + n // 24:02d}T{n % 24:02d}:00:00Z"
+        fails = rng.random() < 0.1
+        try:
+            poll(db, at, snapshot(rng, rows), fail=fails)
+        except RuntimeError:
+            assert fails
+        with write(db):
+            kept = index.kept(db, SOURCE)
+            assert kept is not None
+            fresh = index.build(db, SOURCE, None)
+            as_of = index.build(db, SOURCE, at)
+            seed_of_queries = rng.random()
+            # The kept index answers from its cache where no changed row falls.
+            expected = answers(fresh, random.Random(seed_of_queries))
+            for built in (kept, as_of):
+                assert answers(built, random.Random(seed_of_queries)) == expected
+            assert {b: (r.dates, list(r.oids), list(r.values))
+                    for b, r in kept.benchmarks.items() if r.oids} == {
+                b: (r.dates, list(r.oids), list(r.values)) for b, r in fresh.benchmarks.items()}
+            assert kept.poll_times == fresh.poll_times
+            for filters, qualifying in kept.qualifying.get("a", {}).items():
+                again = fresh.rows("a", filters)
+                assert again is not None
+                assert list(qualifying.running) == list(again.running)
+
+
+def test_an_index_is_kept_only_inside_a_write(tmp_path: Path) -> None:
+    db = open_db(tmp_path)
+    assert index.kept(db, SOURCE) is None  # no snapshot of the store to read it from
+    with write(db):
+        assert index.kept(db, SOURCE) is not None
+
+
+def test_a_new_store_at_the_same_path_is_never_taken_for_the_old(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    rows: dict[tuple[str, str], Observation] = {}
+    index.forget()
+    first = open_db(tmp_path / "s")
+    poll(first, "2025-06-01T00:00:00Z", snapshot(rng, rows))
+    first.conn.close()
+    (tmp_path / "s" / "resolver.db").unlink()
+    second = open_db(tmp_path / "s")
+    with write(second):
+        kept = index.kept(second, SOURCE)
+        assert kept is not None and kept.size == 0
