@@ -22,6 +22,7 @@ transaction that appends each event (``link``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -38,8 +39,11 @@ CHAINED = ("id", "prediction_id", "seq", "kind", "from_status", "to_status", "ou
 _SELECT = f"SELECT {', '.join(CHAINED)}, hash FROM events"
 
 
-def _distribution_version() -> str:
-    """The installed resolver's version (state/ does not import resolver/)."""
+@functools.cache
+def version() -> str:
+    """The installed resolver's version (state/ does not import resolver/), read when an
+    event is first appended: reading it costs milliseconds a read-only command does not
+    spend."""
     from importlib import metadata
 
     try:
@@ -48,7 +52,11 @@ def _distribution_version() -> str:
         return "unknown"
 
 
-VERSION = _distribution_version()
+def __getattr__(name: str) -> str:
+    """``VERSION``: ``version()``, for the callers that read it as a constant."""
+    if name == "VERSION":
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
