@@ -30,10 +30,11 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import httpx
+if TYPE_CHECKING:  # imported when a fetch over HTTP first needs it
+    import httpx
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -113,19 +114,22 @@ class Fetcher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _client_(self) -> httpx.Client:
+        import httpx
+
         if self._client is None:
             self._client = httpx.Client(
                 timeout=self.timeout,
                 follow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
-                # Each request opens its own connection, so the watchdog sees its socket.
-                limits=httpx.Limits(max_keepalive_connections=0),
+                transport=_transport(),
                 headers={"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
                 event_hooks={"response": [_refuse_other_schemes]},
             )
         return self._client
 
     def _get(self, url: str, headers: dict[str, str], *, deadline: float) -> Fetched:
+        import httpx
+
         watchdog = _Watchdog(deadline - time.monotonic())
         try:
             with self._client_().stream("GET", url, headers=headers,
@@ -243,7 +247,35 @@ def _shut(stream: Any) -> None:
         socket.socket.shutdown(stream.get_extra_info("socket"), socket.SHUT_RDWR)
 
 
+def _transport() -> httpx.BaseTransport:
+    """httpx's own transport, one per scheme, each made at its first request: the TLS one
+    loads the CA bundle (about 20 ms), which a fetch over plain http never needs. Each
+    request opens its own connection, so the watchdog sees its socket."""
+    import httpx
+
+    class PerScheme(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self._made: dict[bool, httpx.HTTPTransport] = {}
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            tls = request.url.scheme == "https"
+            if tls not in self._made:
+                # verify=False only where no TLS is ever spoken: plain http to its origin
+                # (a proxy from the environment has its own transport, made by httpx).
+                self._made[tls] = httpx.HTTPTransport(
+                    verify=tls, limits=httpx.Limits(max_keepalive_connections=0))
+            return self._made[tls].handle_request(request)
+
+        def close(self) -> None:
+            for made in self._made.values():
+                made.close()
+
+    return PerScheme()
+
+
 def _refuse_other_schemes(response: httpx.Response) -> None:
+    import httpx
+
     if not response.has_redirect_location:
         return
     location = response.headers["Location"]
@@ -257,6 +289,8 @@ def _refuse_other_schemes(response: httpx.Response) -> None:
 
 
 def _transport_failure(url: str, error: httpx.HTTPError) -> Exception:
+    import httpx
+
     if isinstance(error, httpx.TooManyRedirects):
         return FetchError(f"more than {MAX_REDIRECTS} redirects (the last to "
                           f"{str(error.request.url)!r})")

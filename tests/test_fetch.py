@@ -133,3 +133,14 @@ def test_a_refused_connection_names_the_host() -> None:
         port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
     with pytest.raises(FetchError, match=rf"^cannot connect to 127\.0\.0\.1:{port}: "):
         make(attempts=2).fetch(f"http://127.0.0.1:{port}/leaderboards.json")
+
+
+def test_plain_http_never_makes_the_tls_transport(http: FixtureServer) -> None:
+    """The TLS transport loads the CA bundle (tens of ms of a whole process); plain http to
+    its origin does not need it. https gets httpx's own, verifying, transport."""
+    url = http.serve("/plain.json", BODY)
+    fetcher = make()
+    assert fetcher.fetch(url).body == BODY
+    transport = fetcher._client_()._transport
+    assert list(transport._made) == [False]  # type: ignore[attr-defined]
+    assert transport._made[False]._pool._ssl_context is not None  # type: ignore[attr-defined]
