@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from resolver import __version__
+from resolver import __version__, cli_startup
 from resolver.cli_backup import backup
 from resolver.cli_site import site
 from resolver.cli_trend import scores, trend
@@ -36,6 +36,7 @@ class _Context:
             from resolver import settings
 
             self._settings = settings.load()
+            cli_startup.end()
         return self._settings
 
     @property
@@ -255,16 +256,16 @@ def predict_list(ctx: _Context, status: str | None, as_json: bool) -> None:
     """List predictions with their status and outcome."""
     from resolver import report
 
-    items = report.summaries(ctx.db, ctx.settings, status=status,  # type: ignore[arg-type]
-                             projections=as_json)
     if as_json:
+        items = report.summaries(ctx.db, ctx.settings, status=status)  # type: ignore[arg-type]
         click.echo(json.dumps(items, indent=2, allow_nan=False))
         return
-    if not items:
+    lines = report.listing(ctx.db, ctx.settings, status=status)  # type: ignore[arg-type]
+    if not lines:
         click.echo("no predictions registered (see: resolver predict import FILE.toml)",
                    err=True)
         return
-    click.echo("\n".join(report.listing(items)))
+    click.echo("\n".join(lines))
 
 
 @cli.command()
@@ -389,5 +390,10 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def main() -> None:
-    cli(prog_name="resolver")
+def main(*, collector: bool | None = None) -> None:
+    """The ``resolver`` command; ``collector``: see ``cli_startup.begin``."""
+    cli_startup.begin(collector=collector)
+    try:
+        cli(prog_name="resolver")
+    finally:
+        cli_startup.end()

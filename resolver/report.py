@@ -3,14 +3,17 @@ and source health. Nothing here writes."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from resolver import clock, numbers
-from resolver.claims import SourceKinds, parse_cached
+from resolver.claims import Claim, SourceKinds, parse_cached
 from resolver.errors import NotFound
 from resolver.settings import Settings, Source
-from resolver.sota import SourceView, Views, corroboration
-from resolver.trend import Trends
+from resolver.sota import Candidate, SourceView, Views, corroboration
 from state import chain, health, rows
 from state import predictions as store
 from state.db import Database
@@ -23,6 +26,9 @@ from state.records import (
     deciding_row,
     proof_from_json,
 )
+
+if TYPE_CHECKING:
+    from resolver.trend import Trends
 
 
 def summary(db: Database, p: Prediction, views: Views | None = None,
@@ -69,29 +75,68 @@ def _deadline(claim: str) -> str | None:
     return marker[-1] if len(marker) >= 2 and marker[-2] in ("by", "and") else None
 
 
-def summaries(db: Database, settings: Settings, *, status: Status | None = None,
-              projections: bool = True) -> list[JSON]:
-    """Every prediction's summary; ``projections=False`` skips the trend's bootstrap (the
-    text table does not show it)."""
+def summaries(db: Database, settings: Settings, *, status: Status | None = None) -> list[JSON]:
+    """Every prediction's summary (``predict list --json``, the web API), with the trend's
+    projection and pace."""
+    from resolver.trend import Trends
+
     views = Views(db, clock.now())
-    trends = Trends(views) if projections else None
+    trends = Trends(views)
     return [summary(db, p, views, settings.kinds, trends)
             for p in store.all_(db, status=status)]
 
 
-def listing(items: list[JSON]) -> list[str]:
-    """``predict list``: one aligned line per prediction, numbers rounded with units."""
-    rows = []
-    for item in items:
-        unit = item.get("unit", "")
-        best = item.get("best_now")
-        rows.append((item["id"], item["status"], item["outcome"] or "-",
-                     numbers.value(best["value"], unit) if best else "-",
-                     numbers.threshold(item["threshold"], unit) if unit else "manual",
-                     item["deadline"] or "-", numbers.probability(item["probability"]),
-                     item["title"] or item["claim"]))
-    return numbers.table(rows, ("ID", "STATUS", "OUTCOME", "BEST NOW", "THRESHOLD", "DEADLINE",
-                                "P", "TITLE"))
+def listing(db: Database, settings: Settings, *, status: Status | None = None) -> list[str]:
+    """``predict list``: one aligned line per prediction, numbers rounded with units; none
+    when no prediction is registered. Only what the table shows: no evidence and no trend,
+    and one claim parsed per state of the art (claims that share a source and a ``standing``
+    share their best row now), not one per prediction."""
+    views = Views(db, clock.now())
+    best_now: dict[tuple[str, str], tuple[Claim, Candidate | None]] = {}
+    lines = []
+    with _collector_paused():
+        predictions = store.all_(db, status=status)
+    for p in predictions:
+        unit, best = "", None
+        if not p.manual:
+            key = (p.source or "", _standing(p.claim, p.partition))
+            if key not in best_now:
+                claim = parse_cached(p.claim, settings.kinds)
+                best_now[key] = claim, views(claim.source).best(claim, None, dt.date.max)
+            claim, best = best_now[key]
+            unit = claim.unit
+        lines.append((p.id, p.status, p.outcome or "-",
+                      numbers.value(best.value, unit) if best else "-",
+                      numbers.threshold(p.threshold, unit) if unit else "manual",
+                      p.deadline or _deadline(p.claim) or "-", numbers.probability(p.probability),
+                      p.title or p.claim))
+    if not lines:
+        return []
+    return numbers.table(lines, ("ID", "STATUS", "OUTCOME", "BEST NOW", "THRESHOLD",
+                                 "DEADLINE", "P", "TITLE"))
+
+
+def _standing(claim: str, partition: str | None) -> str:
+    """What the best row over all time of a stored claim (normalized, with its partition,
+    ``Claim.partition``) depends on, whatever its threshold and window: the partition without
+    the window, and the claim's filters (a ``source`` filter picks the source). Claims that
+    share it share ``SourceView.best(claim, None, ...)``."""
+    if partition is None:
+        return claim
+    return f"{partition.rsplit('|', 2)[0]}|{claim.partition(' where ')[2]}"
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading every prediction allocates tens of thousands of acyclic objects; left on, the
+    cycle collector would walk everything the process holds several times meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
@@ -100,6 +145,8 @@ def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
     p = store.get(db, prediction_id)
     if p is None:
         raise NotFound(f"no prediction with id {prediction_id!r} (see: resolver predict list)")
+    from resolver.trend import Trends
+
     now = clock.now()
     views = Views(db, now)
     result = summary(db, p, views, settings.kinds, Trends(views))

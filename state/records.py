@@ -16,7 +16,7 @@ Each has ``to_json``/``from_json`` giving the shapes stored in the database and 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, cast
 
 Status: TypeAlias = Literal["open", "provisional", "resolved", "annulled"]
@@ -41,7 +41,10 @@ class Evidence:
     snapshot_sha256: str | None
 
     def to_json(self) -> JSON:
-        return asdict(self)
+        return {"source": self.source, "benchmark": self.benchmark, "key": self.key,
+                "subject": self.subject, "value": self.value, "version": self.version,
+                "result_date": self.result_date, "first_seen": self.first_seen,
+                "url": self.url, "snapshot_sha256": self.snapshot_sha256}
 
     @classmethod
     def from_json(cls, data: JSON) -> Evidence:
@@ -146,7 +149,8 @@ class Settlement:
     payee: str
 
     def to_json(self) -> JSON:
-        return asdict(self)
+        return {"yes": self.yes, "no": self.no, "stake": self.stake, "payer": self.payer,
+                "payee": self.payee}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +252,11 @@ class Event:
     by: str | None
 
     def to_json(self) -> JSON:
-        data = asdict(self)
-        data["evidence"] = self.evidence.to_json() if self.evidence else None
-        return data
+        return {"id": self.id, "prediction_id": self.prediction_id, "seq": self.seq,
+                "kind": self.kind, "from_status": self.from_status,
+                "to_status": self.to_status, "outcome": self.outcome, "at": self.at,
+                "recorded_at": self.recorded_at, "reason": self.reason,
+                "evidence": self.evidence.to_json() if self.evidence else None, "by": self.by}
 
 
 @dataclass(frozen=True, slots=True)
