@@ -136,6 +136,8 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, default=SCRATCH,
                         help="where the scratch venv of urlwatch is kept")
     args = parser.parse_args()
+    if not (args.fixtures / "swe-bench" / PAYLOAD).is_file():
+        sys.exit(f"{args.fixtures / 'swe-bench' / PAYLOAD}: not found (--fixtures)")
     tmp = Path(tempfile.mkdtemp(prefix="resolver-bench-"))
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     base["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
