@@ -35,7 +35,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="resolver-scale-"))
     os.environ["RESOLVER_STATE_DIR"] = str(tmp)
 
-    from resolver import claims, lifecycle, register, sota
+    from resolver import claims, index, lifecycle, register, sota
     from resolver.settings import load
     from state.db import open_db, write
 
@@ -79,24 +79,56 @@ def main() -> None:
 
     when = "2026-02-01T00:00:00Z"
     gc.collect()
-    began = time.perf_counter()
-    view = sota.SourceView(db, "swe-bench", when)
-    loaded = time.perf_counter() - began
-    began = time.perf_counter()
-    for (sample,) in db.execute("SELECT min(claim) FROM predictions GROUP BY partition"):
-        claim = claims.parse_cached(sample, settings.kinds)
-        view.best(claim, claim.start, claim.end)
-    indexed = time.perf_counter() - began
-    print(f"loading {args.rows:,} rows into memory: {loaded:.2f} s; building the "
-          f"state-of-the-art index per benchmark and filter set: {indexed:.2f} s")
-    evaluator = lifecycle.Evaluator(db, at=when, recorded_at=at, sources=settings.kinds)
-    evaluator.view.add(view)
-    began = time.perf_counter()
     with write(db):
-        changes = evaluator.run(lifecycle.Scope.everything())
-    passed = time.perf_counter() - began
-    print(f"one evaluation pass over {args.claims:,} claims with the index: {passed:.2f} s "
-          f"({len(changes)} changes; target under 2 s)")
+        began = time.perf_counter()
+        kept = index.kept(db, "swe-bench")
+        assert kept is not None
+        loaded = time.perf_counter() - began
+        view = sota.SourceView(db, "swe-bench", when, kept=True)
+        began = time.perf_counter()
+        for (sample,) in db.execute("SELECT min(claim) FROM predictions GROUP BY partition"):
+            claim = claims.parse_cached(sample, settings.kinds)
+            view.best(claim, claim.start, claim.end)
+        indexed = time.perf_counter() - began
+    print(f"loading {args.rows:,} rows into the index: {loaded:.2f} s; building the "
+          f"state-of-the-art index per benchmark and filter set: {indexed:.2f} s "
+          f"(together {loaded + indexed:.2f} s; target under 4 s)")
+    passes = []
+    for _ in range(3):  # nothing moves at ``when``: the same pass each time, best of three
+        with write(db):
+            evaluator = lifecycle.Evaluator(db, at=when, recorded_at=at, sources=settings.kinds)
+            began = time.perf_counter()
+            changes = evaluator.run(lifecycle.Scope.everything())
+            passes.append(time.perf_counter() - began)
+    print(f"one evaluation pass over {args.claims:,} claims with the index: {min(passes):.2f} s"
+          f" (best of 3; {len(changes)} changes; target under 1 s)")
+
+    # A small poll: a few rows of one benchmark revised, one retracted, then the daemon's
+    # evaluation of the source (the kept index takes in just those changes).
+    later = "2026-02-02T00:00:00Z"
+    with write(db):
+        db.execute("INSERT INTO fetches (id, source, at, recorded_at, status, url, sha256)"
+                   " VALUES (2, 'swe-bench', ?, ?, 'ok', 'bench', 'x')", [later, later])
+        revised = [6 * k for k in range(1, 6)]  # rows of swe-bench-verified
+        db.conn.executemany(
+            "INSERT INTO versions (observation_id, n, subject, value, result_date, attributes,"
+            " first_seen, last_seen, fetch_id) VALUES (?, 2, ?, ?, '2025-06-01', ?, ?, ?, 2)",
+            [(oid, f"agent {oid}", 78.5 + k / 10, attributes[0], later, later)
+             for k, oid in enumerate(revised)])
+        db.execute("UPDATE observations SET version_id = (SELECT max(id) FROM versions v"
+                   " WHERE v.observation_id = observations.id) WHERE id IN (SELECT"
+                   " observation_id FROM versions WHERE fetch_id = 2)")
+        db.execute("INSERT INTO retractions (observation_id, at, fetch_id) VALUES (12, ?, 2)",
+                   [later])
+        db.execute("UPDATE observations SET retracted_at = ? WHERE id = 12", [later])
+        began = time.perf_counter()
+        changes = lifecycle.evaluate(db, at=later, recorded_at=later, sources=settings.kinds,
+                                     scope=lifecycle.Scope.after_poll("swe-bench",
+                                                                      changed=True))
+        incremental = time.perf_counter() - began
+    print(f"incremental re-evaluation after a small poll (5 rows revised, 1 retracted, at "
+          f"{args.rows:,} stored rows): {incremental * 1000:.0f} ms ({len(changes)} changes; "
+          "target under 50 ms)")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -12,18 +12,20 @@ No SQL here: ``state.rows`` reads.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import and_
 from typing import Any
 
+from resolver import collector
 from resolver.filters import Filter
 from state.db import Database
 from state.rows import (
@@ -37,6 +39,7 @@ from state.rows import (
     latest_mark,
     polls_as_of,
     store_id,
+    subjects_of,
 )
 
 Filters = tuple[Filter, ...]
@@ -71,24 +74,28 @@ class _Rows:
 
 class _Benchmark(_Rows):
     """All of a benchmark's dated live rows, with each row's attributes (an id into the
-    index's distinct attribute sets) and subject, for filtering."""
+    index's distinct attribute sets) and, once a model filter asks, its subject."""
 
     __slots__ = ("attrs", "subjects")
 
     def __init__(self, dates: list[str], oids: array[int], values: array[float],
-                 attrs: array[int], subjects: list[str]) -> None:
+                 attrs: array[int]) -> None:
         super().__init__(dates, oids, values)
-        self.attrs, self.subjects = attrs, subjects
+        self.attrs = attrs
+        self.subjects: list[str] | None = None
 
     def insert_row(self, i: int, date: str, oid: int, value: float, attr: int,
                    subject: str) -> None:
         self.insert(i, date, oid, value)
         self.attrs.insert(i, attr)
-        self.subjects.insert(i, subject)
+        if self.subjects is not None:
+            self.subjects.insert(i, subject)
 
     def delete(self, i: int) -> None:
         super().delete(i)
-        del self.attrs[i], self.subjects[i]
+        del self.attrs[i]
+        if self.subjects is not None:
+            del self.subjects[i]
 
 
 class _Qualifying(_Rows):
@@ -101,10 +108,31 @@ class _Qualifying(_Rows):
         super().__init__(dates, oids, values)
         self.running = array("d", accumulate(values, max))
 
+    def insert(self, i: int, date: str, oid: int, value: float) -> None:
+        super().insert(i, date, oid, value)
+        self.running.insert(i, value)  # made right by rerun(i)
+        self.rerun(i)
+
+    def delete(self, i: int) -> None:
+        super().delete(i)
+        del self.running[i]
+        self.rerun(i)
+
     def rerun(self, i: int) -> None:
-        """The running maximum again from position ``i`` on."""
-        before = self.running[i - 1] if i > 0 else -math.inf
-        self.running[i:] = array("d", accumulate(self.values[i:], max, initial=before))[1:]
+        """The running maximum again from position ``i`` on, after one row changed there:
+        in growing chunks, until it meets the old running maximum (past that point, the same
+        values follow the same maximum)."""
+        values, running, n = self.values, self.running, len(self.values)
+        before = running[i - 1] if i > 0 else -math.inf
+        step = 64
+        while i < n:
+            stop = min(i + step, n)
+            fresh = array("d", accumulate(values[i:stop], max, initial=before))[1:]
+            met = fresh[-1] == running[stop - 1] and stop - 1 > i
+            running[i:stop] = fresh
+            if met:
+                return
+            before, i, step = fresh[-1], stop, step * 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +159,8 @@ class Index:
     qualifying: dict[str, dict[Filters, _Qualifying]] = field(default_factory=dict)
     answers: dict[str, dict[Key, Found | None]] = field(default_factory=dict)  # by benchmark
     poll_times: list[str] = field(default_factory=list)
+    # Where subjects come from (the store, at the index's moment), for model filters.
+    subjects_from: Callable[[str], dict[int, str]] | None = None
 
     def __post_init__(self) -> None:
         self.poll_times = [poll.at for poll in self.polls]
@@ -155,7 +185,7 @@ class Index:
             rows = self.benchmarks.get(benchmark)
             if rows is None:
                 return None
-            mask = self._mask(rows, filters)
+            mask = self._mask(benchmark, rows, filters)
             if mask is None:
                 found = _Qualifying(list(rows.dates), array("q", rows.oids),
                                     array("d", rows.values))
@@ -166,7 +196,7 @@ class Index:
             by_filters[filters] = found
         return found
 
-    def _mask(self, rows: _Benchmark, filters: Filters) -> list[bool] | None:
+    def _mask(self, benchmark: str, rows: _Benchmark, filters: Filters) -> list[bool] | None:
         by_attributes = [f for f in filters if f.name != "model"]
         by_subject = [f for f in filters if f.name == "model"]
         mask: list[bool] | None = None
@@ -174,6 +204,10 @@ class Index:
             ok = [all(f.matches(a, "") for f in by_attributes) for a in self.attributes]
             mask = list(map(ok.__getitem__, rows.attrs))
         if by_subject:
+            if rows.subjects is None:
+                assert self.subjects_from is not None
+                subjects = self.subjects_from(benchmark)
+                rows.subjects = list(map(subjects.__getitem__, rows.oids))
             named = [all(f.matches({}, s) for f in by_subject) for s in rows.subjects]
             mask = named if mask is None else list(map(and_, mask, named))
         return mask
@@ -243,13 +277,13 @@ class Index:
             i = rows.find(c.old_date, c.observation_id)
             if i >= 0:
                 old = (c.old_date, rows.values[i], self.attributes[rows.attrs[i]],
-                       rows.subjects[i])
+                       c.old_subject or "")
                 rows.delete(i)
         new = None
         if c.live and c.result_date is not None:
             if rows is None:
                 rows = self.benchmarks[c.benchmark] = _Benchmark(
-                    [], array("q"), array("d"), array("I"), [])
+                    [], array("q"), array("d"), array("I"))
             attr = self.attribute_id(c.attributes)
             date = sys.intern(c.result_date)
             if rows.find(date, c.observation_id) < 0:  # never twice
@@ -259,21 +293,14 @@ class Index:
         if old is None and new is None:
             return
         for filters, qualifying in self.qualifying.get(c.benchmark, {}).items():
-            changed_at = len(qualifying.values)
             if old is not None and self.passes(filters, old[2], old[3]):
                 i = qualifying.find(old[0], c.observation_id)
                 if i >= 0:
                     qualifying.delete(i)
-                    changed_at = i
             if (new is not None and self.passes(filters, new[2], new[3])
                     and qualifying.find(new[0], c.observation_id) < 0):
-                i = qualifying.place(new[0], c.observation_id)
-                qualifying.insert(i, new[0], c.observation_id, new[1])
-                changed_at = min(changed_at, i)
-            if changed_at < len(qualifying.values):
-                qualifying.rerun(changed_at)
-            elif len(qualifying.running) > len(qualifying.values):
-                del qualifying.running[len(qualifying.values):]
+                qualifying.insert(qualifying.place(new[0], c.observation_id), new[0],
+                                  c.observation_id, new[1])
         answers = self.answers.get(c.benchmark, {})
         for key in [k for k in answers if _touches(self, k, old) or _touches(self, k, new)]:
             del answers[key]
@@ -296,20 +323,23 @@ def build(db: Database, source: str, at: str | None) -> Index:
     before ``at`` saw it."""
     index = Index(source, latest_mark(db, source) if at is None else None,
                   polls_as_of(db, source, at or _ALWAYS))
-    for benchmark in benchmarks_of(db, source):
-        found = index_rows(db, source, benchmark, at)
-        if not found:
-            continue
-        oids, dates, values, attributes, subjects = zip(*found, strict=True)
-        del found
-        ids = index.attribute_ids
-        fresh = [text for text in dict.fromkeys(attributes) if text not in ids]
-        for text in fresh:
-            index.attribute_id(text)
-        index.benchmarks[benchmark] = _Benchmark(
-            list(map(sys.intern, dates)), array("q", oids), array("d", values),
-            array("I", map(ids.__getitem__, attributes)), list(map(sys.intern, subjects)))
+    index.subjects_from = functools.partial(subjects_of, db, source, at=at)
+    with collector.paused():
+        for benchmark in benchmarks_of(db, source):
+            found = index_rows(db, source, benchmark, at)
+            if found:
+                index.benchmarks[benchmark] = _columns(index, found)
     return index
+
+
+def _columns(index: Index, found: list[tuple[int, str, float, str]]) -> _Benchmark:
+    oids, dates, values, attributes = zip(*found, strict=True)
+    ids = index.attribute_ids
+    for text in dict.fromkeys(attributes):
+        if text not in ids:
+            index.attribute_id(text)
+    return _Benchmark(list(map(sys.intern, dates)), array("q", oids), array("d", values),
+                      array("I", map(ids.__getitem__, attributes)))
 
 
 # -- the indexes the daemon keeps, one per (store, source) ---------------------------------
@@ -335,6 +365,7 @@ def kept(db: Database, source: str) -> Index | None:
         index = _caught_up(db, index, mark)
     if index is None:
         index = build(db, source, None)
+    index.subjects_from = functools.partial(subjects_of, db, source, at=None)
     with _KEPT_LOCK:
         _KEPT[key] = index
     return index

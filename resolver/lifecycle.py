@@ -22,7 +22,7 @@ from resolver.claims import Claim, SourceKinds, parse_cached
 from resolver.clock import add_days, add_hours
 from resolver.errors import NotFound, ResolverError
 from resolver.filters import format_number
-from resolver.sota import Broken, SourceView, Views, still_holds
+from resolver.sota import Broken, Candidate, SourceView, Views, still_holds
 from state import predictions as store
 from state.db import Database, write
 from state.records import (
@@ -92,6 +92,15 @@ class Evaluator:
         self.retired = set(retired)
         self.view = Views(db, at, kept=True)
         self.changes: list[Change] = []
+        self._bests: dict[tuple[str, str], Candidate | None] = {}
+
+    def best_in_window(self, p: Prediction, claim: Claim, view: SourceView) -> Candidate | None:
+        """The claim's best row, shared by the claims of its partition (the same benchmark,
+        filters, basis and window have the same state of the art)."""
+        key = (claim.source, p.partition or claim.partition)
+        if key not in self._bests:
+            self._bests[key] = view.best_in_window(claim)
+        return self._bests[key]
 
     def run(self, scope: Scope) -> list[Change]:
         polled = None if scope.changed is None else scope.changed | scope.unchanged
@@ -144,7 +153,7 @@ class Evaluator:
     def _open(self, p: Prediction, claim: Claim, view: SourceView, threshold: float) -> bool:
         """Move an open prediction to provisional if it crosses or its late outcome is due;
         True if it moved."""
-        best = view.best_in_window(claim)
+        best = self.best_in_window(p, claim, view)
         if best is not None and claim.crosses(best.value, threshold):
             poll = view.polls[-1] if view.polls else None
             outcome: Outcome = "yes" if claim.crossing_is_yes else "no"

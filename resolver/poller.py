@@ -5,17 +5,15 @@ write transaction). A poll catches its own failure, records it, and never stops 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sources as source_kinds
-from resolver import clock, log
+from resolver import clock, collector, log
 from resolver.errors import ResolverError
 from resolver.lifecycle import Change, Scope, evaluate
 from resolver.settings import Settings, Source
@@ -48,32 +46,8 @@ def make_fetcher(settings: Settings) -> Fetcher:
 def poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher | None = None,
          at: str | None = None, from_file: Path | None = None) -> Outcome:
     """Poll ``source`` now (or ingest ``from_file`` as a poll made ``at``) and evaluate."""
-    # Parsing a large payload allocates hundreds of thousands of acyclic objects; left on, the
-    # cycle collector would walk everything the process holds several times per poll.
-    _collector(paused=True)
-    try:
+    with collector.paused():
         return _poll(db, settings, source, fetcher=fetcher, at=at, from_file=from_file)
-    finally:
-        _collector(paused=False)
-
-
-_GC_LOCK = threading.Lock()
-_gc_pauses = [0, False]  # polls running now; whether the collector was on before the first
-
-
-def _collector(*, paused: bool) -> None:
-    """Pause the cycle collector while any poll runs (polls run in threads at once): off at
-    the first, back on after the last, if it was on."""
-    with _GC_LOCK:
-        if paused:
-            if _gc_pauses[0] == 0:
-                _gc_pauses[1] = gc.isenabled()
-                gc.disable()
-            _gc_pauses[0] += 1
-        else:
-            _gc_pauses[0] -= 1
-            if _gc_pauses[0] == 0 and _gc_pauses[1]:
-                gc.enable()
 
 
 def poll_bytes(db: Database, settings: Settings, source: Source, body: bytes, *, at: str,
@@ -81,14 +55,9 @@ def poll_bytes(db: Database, settings: Settings, source: Source, body: bytes, *,
     """Ingest ``body`` as a poll of ``source`` made ``at`` (from ``url``) and evaluate, as
     ``poll(..., from_file=...)`` does with a file's bytes: how ``resolver verify`` replays
     archived payloads."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _poll(db, settings, source, fetcher=None, at=at, from_file=None,
                      given=Fetched(url, body))
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _poll(db: Database, settings: Settings, source: Source, *, fetcher: Fetcher | None,

@@ -301,6 +301,10 @@ def m008_index_deltas(db: Database) -> None:
         -- state-of-the-art index and applies each poll's new versions, retractions and
         -- restorations to it, and record_snapshot sets version_id by fetch).
         CREATE INDEX versions_fetch ON versions(fetch_id);
+        -- Building the index reads each benchmark's live rows through this, covering, in
+        -- version order (about 30% faster than through the key).
+        CREATE INDEX observations_live ON observations(source, benchmark, version_id)
+            WHERE retracted_at IS NULL;
         CREATE INDEX retractions_fetch ON retractions(fetch_id);
         CREATE INDEX retractions_restored ON retractions(restored_fetch_id)
             WHERE restored_fetch_id IS NOT NULL;

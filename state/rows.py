@@ -121,25 +121,40 @@ _RETRACTED_AT = ("EXISTS (SELECT 1 FROM retractions r WHERE r.observation_id = o
                  " AND (r.restored_at IS NULL OR r.restored_at > :at))")
 
 
+def subjects_of(db: Database, source: str, benchmark: str, *,
+                at: str | None) -> dict[int, str]:
+    """The subject of each row of a benchmark, by observation id, at its version that
+    ``index_rows`` gives."""
+    if at is None:
+        return dict(db.execute(
+            "SELECT o.id, v.subject FROM observations o JOIN versions v ON v.id = o.version_id"
+            " WHERE o.source = ? AND o.benchmark = ?", [source, benchmark]).fetchall())
+    return dict(db.execute(
+        "SELECT o.id, v.subject FROM observations o JOIN versions v ON v.observation_id = o.id"
+        " WHERE o.source = :source AND o.benchmark = :benchmark AND v.n = (SELECT max(w.n)"
+        " FROM versions w WHERE w.observation_id = o.id AND w.first_seen <= :at)",
+        {"source": source, "benchmark": benchmark, "at": at}).fetchall())
+
+
 def benchmarks_of(db: Database, source: str) -> list[str]:
     return [b for (b,) in db.execute("SELECT DISTINCT benchmark FROM observations"
                                      " WHERE source = ? ORDER BY benchmark", [source])]
 
 
 def index_rows(db: Database, source: str, benchmark: str,
-               at: str | None) -> list[tuple[int, str, float, str, str]]:
-    """``(observation id, result date, value, attributes, subject)`` of every dated live row
+               at: str | None) -> list[tuple[int, str, float, str]]:
+    """``(observation id, result date, value, attributes)`` of every dated live row
     of a benchmark, sorted by result date and id: as the store holds them now (``at`` None),
     or as polls at or before ``at`` saw them."""
     if at is None:
         return db.execute(
-            "SELECT o.id, v.result_date, v.value, v.attributes, v.subject"
+            "SELECT o.id, v.result_date, v.value, v.attributes"
             " FROM observations o JOIN versions v ON v.id = o.version_id"
             " WHERE o.source = ? AND o.benchmark = ? AND o.retracted_at IS NULL"
             " AND v.result_date IS NOT NULL ORDER BY v.result_date, o.id",
             [source, benchmark]).fetchall()
     return db.execute(
-        "SELECT o.id, v.result_date, v.value, v.attributes, v.subject"
+        "SELECT o.id, v.result_date, v.value, v.attributes"
         " FROM observations o JOIN versions v ON v.observation_id = o.id"
         " WHERE o.source = :source AND o.benchmark = :benchmark AND o.first_seen <= :at"
         " AND v.result_date IS NOT NULL AND v.n = (SELECT max(w.n) FROM versions w"

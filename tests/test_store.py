@@ -55,3 +55,13 @@ def test_payloads_are_stored_once_and_come_back_byte_for_byte(tmp_path: Path) ->
     size, stored = db.execute("SELECT size, stored_size FROM payloads").fetchone()
     assert size == len(body) and stored < size / 20
     assert payloads.load(db, digest[:10]) == (digest, body)
+
+
+def test_prediction_columns_are_its_fields_in_order() -> None:
+    """Predictions are read positionally (``state.predictions._prediction``)."""
+    import dataclasses
+
+    from state.predictions import COLUMNS
+    from state.records import Prediction
+
+    assert tuple(f.name for f in dataclasses.fields(Prediction)) == COLUMNS
