@@ -38,6 +38,7 @@ from state.rows import (
     index_rows,
     latest_mark,
     polls_as_of,
+    seen_rows,
     store_id,
     subjects_of,
 )
@@ -135,6 +136,47 @@ class _Qualifying(_Rows):
             before, i, step = fresh[-1], stop, step * 4
 
 
+class _Seen(_Rows):
+    """A benchmark's live rows, dated or not, sorted by (first_seen of their latest version,
+    observation id), with each filter set's mask: what a first-seen window counts while no
+    version is newer than the window's end. (``dates`` holds the first_seen times.)"""
+
+    __slots__ = ("attrs", "masks", "subjects")
+
+    def __init__(self, dates: list[str], oids: array[int], values: array[float],
+                 attrs: list[dict[str, Any]], subjects: list[str]) -> None:
+        super().__init__(dates, oids, values)
+        self.attrs, self.subjects = attrs, subjects
+        self.masks: dict[Filters, list[bool]] = {}
+
+    def mask(self, filters: Filters) -> list[bool]:
+        found = self.masks.get(filters)
+        if found is None:
+            found = self.masks[filters] = [all(f.matches(a, s) for f in filters)
+                                           for a, s in zip(self.attrs, self.subjects,
+                                                           strict=True)]
+        return found
+
+    def put(self, date: str, oid: int, value: float, attributes: dict[str, Any],
+            subject: str) -> None:
+        if self.find(date, oid) >= 0:
+            return
+        i = self.place(date, oid)
+        self.insert(i, date, oid, value)
+        self.attrs.insert(i, attributes)
+        self.subjects.insert(i, subject)
+        for filters, mask in self.masks.items():
+            mask.insert(i, all(f.matches(attributes, subject) for f in filters))
+
+    def remove(self, date: str, oid: int) -> None:
+        i = self.find(date, oid)
+        if i >= 0:
+            self.delete(i)
+            del self.attrs[i], self.subjects[i]
+            for mask in self.masks.values():
+                del mask[i]
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """The best qualifying row: its value and the ids of the rows that tie for it (the same
@@ -161,6 +203,8 @@ class Index:
     poll_times: list[str] = field(default_factory=list)
     # Where subjects come from (the store, at the index's moment), for model filters.
     subjects_from: Callable[[str], dict[int, str]] | None = None
+    seen: dict[str, _Seen] = field(default_factory=dict)  # read when a first-seen claim asks
+    seen_from: Callable[[str], list[tuple[int, str, float, str, str]]] | None = None
 
     def __post_init__(self) -> None:
         self.poll_times = [poll.at for poll in self.polls]
@@ -241,6 +285,35 @@ class Index:
             i += 1
         return Found(value, tuple(ties))
 
+    def best_seen(self, benchmark: str, filters: Filters, start: str | None,
+                  end: str) -> tuple[bool, Found | None]:
+        """For a first-seen window ending after the latest poll (every version counts at its
+        latest): (True, the best row whose latest version was first seen from ``start`` on,
+        ties to the smallest id). (False, None) for a window that ended: the caller reads the
+        versions from the store."""
+        if self.polls and self.polls[-1].at >= end:
+            return False, None
+        rows = self.seen.get(benchmark)
+        if rows is None:
+            assert self.seen_from is not None
+            found = self.seen_from(benchmark)
+            rows = self.seen[benchmark] = _Seen(
+                [sys.intern(row[1]) for row in found], array("q", (row[0] for row in found)),
+                array("d", (row[2] for row in found)),
+                [self.attributes[self.attribute_id(row[3])] for row in found],
+                [row[4] for row in found])
+        low = bisect_left(rows.dates, start) if start else 0
+        mask = rows.mask(filters)
+        values = array("d", compress(rows.values[low:], mask[low:]))
+        if not values:
+            return True, None
+        value = max(values)
+        ties = [oid for oid, v, ok in zip(rows.oids[low:], rows.values[low:], mask[low:],
+                                          strict=True) if ok and v == value] \
+            if values.count(value) > 1 else [rows.oids[_qualifying_index(rows, mask, value,
+                                                                          low)]]
+        return True, Found(value, (min(ties),))
+
     def lookup(self, benchmark: str, filters: Filters, start: str | None,
                end: str) -> Found | None:
         """``best``, answered from the answers kept since the last change that touched it."""
@@ -271,6 +344,13 @@ class Index:
         self.mark = mark
 
     def _apply(self, c: Change) -> None:
+        seen = self.seen.get(c.benchmark)
+        if seen is not None:
+            if c.old_first_seen is not None:
+                seen.remove(c.old_first_seen, c.observation_id)
+            if c.live:
+                seen.put(sys.intern(c.first_seen), c.observation_id, c.value,
+                         self.attributes[self.attribute_id(c.attributes)], c.subject)
         rows = self.benchmarks.get(c.benchmark)
         old = None
         if c.old_date is not None and rows is not None:
@@ -306,6 +386,13 @@ class Index:
             del answers[key]
 
 
+def _qualifying_index(rows: _Seen, mask: list[bool], value: float, low: int) -> int:
+    i = rows.values.index(value, low)
+    while not mask[i]:
+        i = rows.values.index(value, i + 1)
+    return i
+
+
 def _touches(index: Index, key: Key, row: tuple[str, float, dict[str, Any], str] | None) -> bool:
     """Whether a row, before or after a change, could be (or have been) a key's answer."""
     if row is None:
@@ -324,6 +411,7 @@ def build(db: Database, source: str, at: str | None) -> Index:
     index = Index(source, latest_mark(db, source) if at is None else None,
                   polls_as_of(db, source, at or _ALWAYS))
     index.subjects_from = functools.partial(subjects_of, db, source, at=at)
+    index.seen_from = functools.partial(seen_rows, db, source, at=at)
     with collector.paused():
         for benchmark in benchmarks_of(db, source):
             found = index_rows(db, source, benchmark, at)
@@ -366,6 +454,7 @@ def kept(db: Database, source: str) -> Index | None:
     if index is None:
         index = build(db, source, None)
     index.subjects_from = functools.partial(subjects_of, db, source, at=None)
+    index.seen_from = functools.partial(seen_rows, db, source, at=None)
     with _KEPT_LOCK:
         _KEPT[key] = index
     return index

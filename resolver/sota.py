@@ -72,6 +72,7 @@ class SourceView:
         self.poll_times = self.index.poll_times
         self._rows: dict[str, list[Row]] | None = None
         self._loaded: dict[int, Row | None] = {}
+        self._seen: dict[index.Key, tuple[bool, Found | None]] = {}
 
     @property
     def rows(self) -> dict[str, list[Row]]:
@@ -94,7 +95,14 @@ class SourceView:
         low, high = (start.isoformat() if start else None), end.isoformat()
         if claim.basis == "first-seen":
             key = (claim.benchmark, claim.row_filters, claim.basis, low, high)
-            known, found = self.index.answer(key)
+            known, found = self._seen.get(key, (False, None))
+            if not known:
+                known, found = self.index.best_seen(claim.benchmark, claim.row_filters, low,
+                                                    high)
+                if known:
+                    self._seen[key] = (True, found)
+            if not known:
+                known, found = self.index.answer(key)
             if not known:
                 found = self._best_first_seen(claim, low, high)
                 self.index.remember(key, found)

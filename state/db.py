@@ -28,6 +28,8 @@ class Database:
         self.conn = conn
         self.writing = False  # inside ``write(db)``: the store's write lock is held
         self.on_rollback: list[Callable[[], None]] = []  # run if this write rolls back
+        # (id, hash) of the last event this write appended: the next one links to it.
+        self.chain_tail: tuple[int, str] | None = None
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, parameters)
@@ -121,6 +123,7 @@ def write(db: Database) -> Iterator[Database]:
     finally:
         db.writing = False
         db.on_rollback.clear()
+        db.chain_tail = None
 
 
 def _still_open(conn: sqlite3.Connection) -> bool:

@@ -205,18 +205,24 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
         sql = "UPDATE predictions SET events = events + 1 WHERE id = ? RETURNING events"
         params = [event.prediction_id]
     seq = db.execute(sql, params).fetchone()[0]
-    cursor = db.execute(
-        "INSERT INTO events (prediction_id, seq, kind, from_status, to_status, outcome, at,"
-        " recorded_at, reason, evidence, by, resolver_version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [event.prediction_id, seq, event.kind, event.from_status, event.to_status, event.outcome,
-         event.at, event.recorded_at, event.reason,
-         dumps(event.evidence.to_json()) if event.evidence is not None else None, event.by,
-         chain.VERSION],
-    )
-    assert cursor.lastrowid is not None
-    chain.link(db, cursor.lastrowid)
-    return cursor.lastrowid
+    row = {"prediction_id": event.prediction_id, "seq": seq, "kind": event.kind,
+           "from_status": event.from_status, "to_status": event.to_status,
+           "outcome": event.outcome, "at": event.at, "recorded_at": event.recorded_at,
+           "reason": event.reason,
+           "evidence": dumps(event.evidence.to_json()) if event.evidence is not None else None,
+           "by": event.by, "resolver_version": chain.VERSION}
+    cursor = db.execute(f"INSERT INTO events ({', '.join(row)}) VALUES"
+                        f" ({', '.join('?' for _ in row)})", list(row.values()))
+    event_id = cursor.lastrowid
+    assert event_id is not None
+    # The hash of the row as stored (what was just inserted, with its id), linked to the
+    # event before it: the one this write appended last, or the store's.
+    tail = db.chain_tail
+    previous = tail[1] if tail and tail[0] == event_id - 1 else chain.previous_hash(db, event_id)
+    digest = chain.event_hash(previous, {**row, "id": event_id})
+    db.execute("UPDATE events SET hash = ? WHERE id = ?", [digest, event_id])
+    db.chain_tail = (event_id, digest)
+    return event_id
 
 
 _EVENT = ("SELECT id, prediction_id, seq, kind, from_status, to_status, outcome, at,"

@@ -121,6 +121,27 @@ _RETRACTED_AT = ("EXISTS (SELECT 1 FROM retractions r WHERE r.observation_id = o
                  " AND (r.restored_at IS NULL OR r.restored_at > :at))")
 
 
+def seen_rows(db: Database, source: str, benchmark: str,
+              at: str | None) -> list[tuple[int, str, float, str, str]]:
+    """``(observation id, first seen, value, attributes, subject)`` of every live row of a
+    benchmark, dated or not, at its latest version, sorted by that version's first_seen and
+    id: the rows a first-seen window counts (as ``index_rows`` gives them, otherwise)."""
+    if at is None:
+        return db.execute(
+            "SELECT o.id, v.first_seen, v.value, v.attributes, v.subject"
+            " FROM observations o JOIN versions v ON v.id = o.version_id"
+            " WHERE o.source = ? AND o.benchmark = ? AND o.retracted_at IS NULL"
+            " ORDER BY v.first_seen, o.id", [source, benchmark]).fetchall()
+    return db.execute(
+        "SELECT o.id, v.first_seen, v.value, v.attributes, v.subject"
+        " FROM observations o JOIN versions v ON v.observation_id = o.id"
+        " WHERE o.source = :source AND o.benchmark = :benchmark AND o.first_seen <= :at"
+        " AND v.n = (SELECT max(w.n) FROM versions w WHERE w.observation_id = o.id"
+        " AND w.first_seen <= :at) AND NOT " + _RETRACTED_AT +
+        " ORDER BY v.first_seen, o.id",
+        {"source": source, "benchmark": benchmark, "at": at}).fetchall()
+
+
 def subjects_of(db: Database, source: str, benchmark: str, *,
                 at: str | None) -> dict[int, str]:
     """The subject of each row of a benchmark, by observation id, at its version that
@@ -201,10 +222,12 @@ class Change:
     value: float
     attributes: str
     subject: str
+    first_seen: str
     old_date: str | None
     old_value: float | None
     old_attributes: str | None
     old_subject: str | None
+    old_first_seen: str | None  # None: not live then
 
 
 def changes_since(db: Database, source: str, mark: Mark, *, limit: int) -> list[Change] | None:
@@ -216,7 +239,8 @@ def changes_since(db: Database, source: str, mark: Mark, *, limit: int) -> list[
         " UNION SELECT observation_id FROM retractions WHERE fetch_id IN new"
         " OR restored_fetch_id IN new)"
         " SELECT o.id, o.benchmark, o.retracted_at IS NULL, v.result_date, v.value,"
-        " v.attributes, v.subject, old.result_date, old.value, old.attributes, old.subject,"
+        " v.attributes, v.subject, v.first_seen, old.result_date, old.value, old.attributes,"
+        " old.subject, old.first_seen,"
         " EXISTS (SELECT 1 FROM retractions r WHERE r.observation_id = o.id"
         " AND r.fetch_id <= :mark AND (r.restored_fetch_id IS NULL"
         " OR r.restored_fetch_id > :mark))"
@@ -228,10 +252,11 @@ def changes_since(db: Database, source: str, mark: Mark, *, limit: int) -> list[
     ).fetchall()
     if len(found) > limit:
         return None
-    return [Change(oid, benchmark, bool(live), date, value, attributes, subject,
-                   None if was_retracted else old_date, old_value, old_attributes, old_subject)
-            for (oid, benchmark, live, date, value, attributes, subject, old_date, old_value,
-                 old_attributes, old_subject, was_retracted) in found]
+    return [Change(oid, benchmark, bool(live), date, value, attributes, subject, first_seen,
+                   None if was_retracted else old_date, old_value, old_attributes, old_subject,
+                   None if was_retracted else old_first_seen)
+            for (oid, benchmark, live, date, value, attributes, subject, first_seen, old_date,
+                 old_value, old_attributes, old_subject, old_first_seen, was_retracted) in found]
 
 
 def row_as_of(db: Database, observation_id: int, at: str) -> Row | None:

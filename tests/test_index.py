@@ -4,6 +4,7 @@ and restorations, and a poll that rolls back."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sources.base import Observation, Snapshot
 from state import payloads
 from state.db import Database, open_db, write
 from state.polls import FetchInfo, record_snapshot
+from state.rows import first_seen_rows
 
 SOURCE = "swe-bench"
 BENCHMARKS = ("a", "b", "c")
@@ -62,6 +64,19 @@ def poll(db: Database, at: str, snap: Snapshot, *, fail: bool = False) -> None:
         payloads.store(db, payloads.Packing(body), sha256=sha, at=at)
 
 
+def first_seen(db: Database, benchmark: str, filters: tuple[Filter, ...], start: str | None,
+               end: str, at: str) -> index.Found | None:
+    """The store's answer for a first-seen window (as ``SourceView`` reads it for a window
+    that ended): each row at its latest version first seen before the end."""
+    best = None
+    for oid, _n, value, attributes, subject, seen in first_seen_rows(db, SOURCE, benchmark, at,
+                                                                      end):
+        if seen >= (start or "") and (best is None or value > best.value) and all(
+                f.matches(json.loads(attributes), subject) for f in filters):
+            best = index.Found(value, (oid,))
+    return best
+
+
 def answers(built: index.Index, rng: random.Random) -> list[object]:
     found = []
     for benchmark in (*BENCHMARKS, "none"):
@@ -100,6 +115,14 @@ def test_the_kept_index_answers_as_a_fresh_one(tmp_path: Path, seed: int) -> Non
                     for b, r in kept.benchmarks.items() if r.oids} == {
                 b: (r.dates, list(r.oids), list(r.values)) for b, r in fresh.benchmarks.items()}
             assert kept.poll_times == fresh.poll_times
+            for _ in range(12):  # first-seen windows that end after the poll
+                benchmark, filters = rng.choice(BENCHMARKS), rng.choice(FILTERS)
+                start = rng.choice([None, "2025-06-01T05:00:00Z", "2025-06-01T20:00:00Z",
+                                    "2025-06-02"])
+                known, found = kept.best_seen(benchmark, filters, start, "2025-07-01")
+                assert known
+                assert found == first_seen(db, benchmark, filters, start, "2025-07-01", at)
+            assert kept.best_seen("a", (), None, "2025-06-01") == (False, None)
             for filters, qualifying in kept.qualifying.get("a", {}).items():
                 again = fresh.rows("a", filters)
                 assert again is not None
