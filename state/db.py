@@ -28,8 +28,10 @@ class Database:
         self.conn = conn
         self.writing = False  # inside ``write(db)``: the store's write lock is held
         self.on_rollback: list[Callable[[], None]] = []  # run if this write rolls back
-        # (id, hash) of the last event this write appended: the next one links to it.
+        # What this write knows of the event log, read at its first append (state.predictions):
+        # the last event's (id, hash), which the next one links to, and the latest event time.
         self.chain_tail: tuple[int, str] | None = None
+        self.events_latest: str | None = None
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, parameters)
@@ -123,7 +125,7 @@ def write(db: Database) -> Iterator[Database]:
     finally:
         db.writing = False
         db.on_rollback.clear()
-        db.chain_tail = None
+        db.chain_tail = db.events_latest = None
 
 
 def _still_open(conn: sqlite3.Connection) -> bool:

@@ -187,10 +187,17 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
     that also numbers the event, and extend the hash chain over the log with it (recording
     the resolver version that appends it). An event earlier than the prediction's latest is
     refused: time only moves forward, per prediction (DESIGN section 4)."""
-    latest = db.execute("SELECT max(at) FROM events WHERE prediction_id = ?",
-                        [event.prediction_id]).fetchone()[0]
-    if latest is not None and event.at < latest:
-        raise OutOfOrder(event.prediction_id, event.at, latest)
+    if db.chain_tail is None or not db.writing:
+        last = db.execute("SELECT id, hash, (SELECT max(at) FROM events) FROM events"
+                          " ORDER BY id DESC LIMIT 1").fetchone()
+        db.chain_tail = (last[0], last[1] or chain.ZERO) if last else (0, chain.ZERO)
+        db.events_latest = last[2] if last else ""
+    assert db.events_latest is not None
+    if event.at < db.events_latest:  # some event is later: is one of this prediction's?
+        latest = db.execute("SELECT max(at) FROM events WHERE prediction_id = ?",
+                            [event.prediction_id]).fetchone()[0]
+        if latest is not None and event.at < latest:
+            raise OutOfOrder(event.prediction_id, event.at, latest)
     if event.kind == "status":
         sql = ("UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?,"
                " events = events + 1 WHERE id = ? RETURNING events")
@@ -211,17 +218,15 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
            "reason": event.reason,
            "evidence": dumps(event.evidence.to_json()) if event.evidence is not None else None,
            "by": event.by, "resolver_version": chain.VERSION}
-    cursor = db.execute(f"INSERT INTO events ({', '.join(row)}) VALUES"
-                        f" ({', '.join('?' for _ in row)})", list(row.values()))
-    event_id = cursor.lastrowid
-    assert event_id is not None
-    # The hash of the row as stored (what was just inserted, with its id), linked to the
-    # event before it: the one this write appended last, or the store's.
-    tail = db.chain_tail
-    previous = tail[1] if tail and tail[0] == event_id - 1 else chain.previous_hash(db, event_id)
-    digest = chain.event_hash(previous, {**row, "id": event_id})
-    db.execute("UPDATE events SET hash = ? WHERE id = ?", [digest, event_id])
-    db.chain_tail = (event_id, digest)
+    # The next id in append order, and the hash of the row as it is stored, linked to the
+    # last event's: one insert (the write lock is held, so nobody appends in between).
+    event_id = db.chain_tail[0] + 1
+    row = {"id": event_id, **row}
+    row["hash"] = chain.event_hash(db.chain_tail[1], row)
+    db.execute(f"INSERT INTO events ({', '.join(row)}) VALUES"
+               f" ({', '.join('?' for _ in row)})", list(row.values()))
+    db.chain_tail = (event_id, row["hash"])
+    db.events_latest = max(db.events_latest, event.at)
     return event_id
 
 
