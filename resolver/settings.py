@@ -226,11 +226,11 @@ class Settings(BaseSettings):
         for name, own in self.sources.items():
             if name in result:
                 continue
-            kinds = ", ".join(kind.name for kind in source_kinds.REGISTRY)
+            kinds = ", ".join(source_kinds.KINDS)
             if own.kind is None or own.url is None:
                 raise ConfigError(f"sources.{name}: a new source needs 'kind' and 'url' "
                                   f"(kinds: {kinds})")
-            if own.kind not in {kind.name for kind in source_kinds.REGISTRY}:
+            if own.kind not in source_kinds.KINDS:
                 raise ConfigError(f"sources.{name}.kind: unknown kind {own.kind!r}; known: "
                                   f"{kinds}")
             # A source a user adds takes the timing defaults a built-in one has.
@@ -291,7 +291,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     try:
         settings = _with_env(environ, data)
         settings.resolved_sources()
-        settings.kinds  # noqa: B018 - a declared source's mapping is checked at start
+        if any(own.options() or source_kinds.builtin(name) is None
+               for name, own in settings.sources.items()):
+            # A declared source's mapping, or a kind's options, are checked at start; the
+            # built-in sources without options yield the built-in catalog as shipped.
+            settings.kinds  # noqa: B018
     except ValidationError as error:
         raise ConfigError(_one_line(error, path if data else None)) from None
     return settings

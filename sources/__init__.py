@@ -1,7 +1,9 @@
 """Source kinds: fetch -> parse -> observations. Nothing here touches storage.
 
-The registry is explicit: ``REGISTRY`` is the tuple of source kinds (each one object, see
-``sources.kinds.SourceKind``), looked up by name with ``kind(name)``; ``BUILTIN`` lists the
+The registry is explicit: ``KINDS`` names every source kind and where it is defined (each
+one object, see ``sources.kinds.SourceKind``), looked up by name with ``kind(name)``, which
+imports the kind's module then (a command imports the parsers it uses); ``registry()`` is
+every kind. ``BUILTIN`` lists the
 sources resolver knows out of the box (DESIGN section 2), and ``catalog(configured)`` says what
 every configured source yields and which one a claim on a benchmark reads.
 """
@@ -9,30 +11,30 @@ every configured source yields and which one a claim on a benchmark reads.
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sources import declared, epoch_zip, metr_yaml, osworld_xlsx, rss, swe_bench
 from sources.base import OptionsError
 from sources.catalog import Catalog, CatalogSource
 from sources.kinds import Benchmark, SourceKind
 
 __all__ = [
-    "BUILTIN", "REGISTRY", "Benchmark", "BuiltinSource", "Catalog", "SourceKind",
-    "UnknownKind", "builtin", "builtin_catalog", "catalog", "kind",
+    "BUILTIN", "KINDS", "Benchmark", "BuiltinSource", "Catalog", "SourceKind",
+    "UnknownKind", "builtin", "builtin_catalog", "catalog", "kind", "registry",
 ]
 
-REGISTRY: tuple[SourceKind, ...] = (
-    swe_bench.SOURCE_KIND,
-    osworld_xlsx.SOURCE_KIND,
-    metr_yaml.SOURCE_KIND,
-    epoch_zip.SOURCE_KIND,
-    rss.SOURCE_KIND,
-    declared.CSV,
-    declared.JSON,
-)
-_BY_NAME: dict[str, SourceKind] = {k.name: k for k in REGISTRY}
+# Each kind's name -> (its module, the object there); tested against each object's name.
+KINDS: dict[str, tuple[str, str]] = {
+    "swe-bench-leaderboards": ("sources.swe_bench", "SOURCE_KIND"),
+    "osworld-xlsx": ("sources.osworld_xlsx", "SOURCE_KIND"),
+    "metr-yaml": ("sources.metr_yaml", "SOURCE_KIND"),
+    "epoch-zip": ("sources.epoch_zip", "SOURCE_KIND"),
+    "rss": ("sources.rss", "SOURCE_KIND"),
+    "csv": ("sources.declared", "CSV"),
+    "json": ("sources.declared", "JSON"),
+}
 
 
 class UnknownKind(KeyError):
@@ -41,14 +43,20 @@ class UnknownKind(KeyError):
         super().__init__(kind)
 
     def __str__(self) -> str:
-        return f"unknown source kind {self.kind!r}; known kinds: {', '.join(_BY_NAME)}"
+        return f"unknown source kind {self.kind!r}; known kinds: {', '.join(KINDS)}"
 
 
 def kind(name: str) -> SourceKind:
     try:
-        return _BY_NAME[name]
+        module, attribute = KINDS[name]
     except KeyError:
         raise UnknownKind(name) from None
+    return cast(SourceKind, getattr(importlib.import_module(module), attribute))
+
+
+def registry() -> tuple[SourceKind, ...]:
+    """Every source kind, in the order of ``KINDS`` (importing them all)."""
+    return tuple(kind(name) for name in KINDS)
 
 
 @dataclass(frozen=True)
@@ -56,10 +64,16 @@ class BuiltinSource:
     name: str
     kind: str
     url: str
-    benchmarks: tuple[str, ...]
+    listed: tuple[str, ...] | None  # what it yields; None: all its kind does, read when asked
     late_days: int = 30
     confirm_hours: int = 72
     options: Mapping[str, Any] = field(default_factory=dict)  # the kind's (none today)
+
+    @property
+    def benchmarks(self) -> tuple[str, ...]:
+        if self.listed is not None:
+            return self.listed
+        return tuple(kind(self.kind).benchmarks(self.options))
 
 
 _SWE_BENCH = ("swe-bench-verified", "swe-bench-lite", "swe-bench-full", "swe-bench-multimodal",
@@ -88,8 +102,8 @@ BUILTIN: tuple[BuiltinSource, ...] = (
     BuiltinSource("metr-1-0", "metr-yaml", "https://metr.org/assets/benchmark_results_1_0.yaml",
                   _METR, late_days=90, confirm_hours=336),
     BuiltinSource("metr-feed", "rss", "https://metr.org/feed.xml", ()),
-    BuiltinSource("epoch-hub", "epoch-zip", "https://epoch.ai/data/benchmark_data.zip",
-                  tuple(epoch_zip.SOURCE_KIND.benchmarks({}))),
+    # Every member of its table (sources.epoch_members).
+    BuiltinSource("epoch-hub", "epoch-zip", "https://epoch.ai/data/benchmark_data.zip", None),
 )
 
 

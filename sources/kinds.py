@@ -1,7 +1,7 @@
 """The source-kind contract: what a kind yields (``Benchmark``), how its options are checked,
 and how it parses a payload.
 
-A kind is one object per module (``SOURCE_KIND``), listed in the registry tuple of
+A kind is one object per module (``SOURCE_KIND``), named in the registry (``KINDS``) of
 ``sources/__init__.py``. Kinds that take no options are a ``FixedKind``: a name, the
 benchmarks it yields as data, and its module's ``parse`` function.
 """

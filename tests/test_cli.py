@@ -216,7 +216,7 @@ def test_every_setting_and_source_kind_is_documented() -> None:
     for name in Settings.model_fields:
         documented = f"`{name}`" in readme or f"RESOLVER_{name.upper()}" in readme
         assert documented, f"setting {name} is not in the README"
-    for kind in sources.REGISTRY:
+    for kind in sources.registry():
         assert f"| {kind.name} |" in readme, kind.name
     from resolver.settings import OPTIONS
 

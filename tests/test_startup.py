@@ -99,3 +99,24 @@ def test_event_to_json_is_every_field() -> None:
     expected["evidence"] = evidence.to_json()
     assert event.to_json() == expected
     assert list(event.to_json()) == [f.name for f in dataclasses.fields(Event)]
+
+
+def test_the_registry_names_each_kind_by_its_own_name() -> None:
+    import sources
+
+    assert [k.name for k in sources.registry()] == list(sources.KINDS)
+    assert sources.builtin("epoch-hub").benchmarks  # type: ignore[union-attr]
+
+
+def test_settings_as_shipped_import_no_kind_until_one_is_used(tmp_path: Path) -> None:
+    probe = ("import sys\nfrom resolver import settings\nloaded = settings.load()\n"
+             "print(sorted(m for m in sys.modules if m.startswith('sources.')))\n"
+             "loaded.kinds\nprint('sources.epoch_zip' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESOLVER_")}
+    env.update(RESOLVER_STATE_DIR=str(tmp_path),
+               RESOLVER_SOURCES__SWE_BENCH__URL="http://127.0.0.1:9/x.json")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=ROOT, text=True,
+                          capture_output=True, check=True, timeout=60)
+    before, after = done.stdout.splitlines()
+    assert before == "['sources.base', 'sources.catalog', 'sources.kinds']"
+    assert after == "True"
