@@ -22,4 +22,7 @@ def end() -> None:
     """The collector back on, if ``begin`` turned it off (at most once)."""
     if _paused:
         _paused.clear()
+        # What the start made lives as long as the process: frozen, no collection walks it
+        # again (without this the first one after the start walks it all, ~18 ms).
+        gc.freeze()
         gc.enable()

@@ -10,16 +10,16 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sources as source_kinds
 from resolver import clock, collector, log
 from resolver.errors import ResolverError
-from resolver.lifecycle import Change, Scope, evaluate
 from resolver.settings import Settings, Source
 from sources.base import PayloadError, Snapshot
 from sources.fetch import Fetched, Fetcher, FetchError
 from state import payloads
+from state import predictions as store
 from state.db import Database, write
 from state.polls import (
     FetchInfo,
@@ -30,6 +30,9 @@ from state.polls import (
     record_snapshot,
     record_unchanged,
 )
+
+if TYPE_CHECKING:
+    from resolver.lifecycle import Change
 
 
 @dataclass
@@ -165,7 +168,13 @@ def _record(db: Database, settings: Settings, source: Source, when: str, info: F
     else:
         result = record_unchanged(db, source=source.name, at=when, info=info)
     changes: list[Change] = []
-    if result.ok:
+    # An unchanged poll moves only the predictions it can (a late outcome due, a confirmation,
+    # a baseline, a retirement): with none there is nothing to evaluate, nor to import for it.
+    if result.ok and (result.status == "ok" or store.pending(
+            db, polled=frozenset({source.name}), bests=None, retired=settings.retired,
+            at=when)):
+        from resolver.lifecycle import Scope, evaluate
+
         scope = Scope.after_poll(source.name, changed=result.status == "ok")
         changes = evaluate(db, at=when, recorded_at=info.recorded_at, sources=settings.kinds,
                            retired=settings.retired, scope=scope)

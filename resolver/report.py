@@ -95,7 +95,7 @@ def listing(db: Database, settings: Settings, *, status: Status | None = None) -
     best_now: dict[tuple[str, str], tuple[Claim, Candidate | None]] = {}
     lines = []
     with _collector_paused():
-        predictions = store.all_(db, status=status)
+        predictions = store.listed(db, status=status)
     for p in predictions:
         unit, best = "", None
         if not p.manual:

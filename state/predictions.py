@@ -7,8 +7,8 @@ kept in step with the events in the same transaction; they can be rebuilt from t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Set
+from typing import Any, NamedTuple
 
 from state import chain
 from state.db import Database
@@ -75,6 +75,35 @@ def all_(db: Database, *, status: Status | None = None) -> list[Prediction]:
     return [_prediction(row) for row in db.execute(sql + " ORDER BY p.rowid", params)]
 
 
+class Listed(NamedTuple):
+    """What ``predict list`` shows of a prediction: its columns, no JSON decoded."""
+
+    id: str
+    claim: str
+    status: Status
+    outcome: Outcome | None
+    source: str | None
+    partition: str | None
+    threshold: float | None
+    deadline: str | None
+    probability: float | None
+    title: str | None
+
+    @property
+    def manual(self) -> bool:
+        return self.claim == MANUAL
+
+
+def listed(db: Database, *, status: Status | None = None) -> list[Listed]:
+    """Every prediction as ``predict list`` shows it, in registration order."""
+    sql = f"SELECT {', '.join(Listed._fields)} FROM predictions"
+    params: list[Any] = []
+    if status:
+        sql += " WHERE status = ?"
+        params.append(status)
+    return [Listed(*row) for row in db.execute(sql + " ORDER BY rowid", params)]
+
+
 def open_partitions(db: Database, source: str) -> list[tuple[str, str]]:
     """(partition, one claim of it) for the open claims with a threshold on ``source``."""
     return db.execute(
@@ -84,7 +113,7 @@ def open_partitions(db: Database, source: str) -> list[tuple[str, str]]:
 
 
 def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, float] | None,
-            retired: set[str], at: str) -> list[Prediction]:
+            retired: Set[str], at: str) -> list[Prediction]:
     """The open and provisional claims an evaluation must look at.
 
     With ``polled`` None: all of them. Otherwise: the provisional ones (their confirmation may

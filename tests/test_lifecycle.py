@@ -183,15 +183,15 @@ def test_a_crash_mid_poll_leaves_nothing_half_ingested(
 ) -> None:
     import sqlite3
 
-    from resolver import poller
+    from resolver import lifecycle
 
     cli("predict add 'swe-bench-verified >= 80% by 2025-12-31' --id p")
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("power cut")
 
-    evaluate = poller.evaluate
-    monkeypatch.setattr(poller, "evaluate", crash)
+    evaluate = lifecycle.evaluate
+    monkeypatch.setattr(lifecycle, "evaluate", crash)
     path = write(filler(5) + [row("20250601_a", 85.0, "2025-06-01")])
     result = cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02", expect=3)
     assert result.exception is not None and not isinstance(result.exception, RuntimeError)
@@ -202,7 +202,7 @@ def test_a_crash_mid_poll_leaves_nothing_half_ingested(
     # The ingest was rolled back whole, and the poll is recorded as failed with its reason.
     assert counts == [0, 0, 0, 0]
     assert fetches == [("failed", "could not ingest: RuntimeError: power cut")]
-    monkeypatch.setattr(poller, "evaluate", evaluate)
+    monkeypatch.setattr(lifecycle, "evaluate", evaluate)
     cli("poll", "swe-bench", "--from-file", path, "--at", "2025-06-02")
     assert [t[1] for t in timeline(cli, "p")] == ["provisional"]
 

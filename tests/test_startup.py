@@ -55,10 +55,12 @@ def test_predict_list_and_show_import_no_fetching_parsing_or_store_creation(
 def test_start_pauses_the_collector_until_the_settings_are_loaded() -> None:
     assert gc.isenabled()
     try:
+        gc.unfreeze()
         cli_startup.begin()
         assert not gc.isenabled()
         cli_startup.end()
         assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what the start made is never walked again
         cli_startup.end()  # at most once
         assert gc.isenabled()
         gc.disable()
@@ -70,6 +72,7 @@ def test_start_pauses_the_collector_until_the_settings_are_loaded() -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+        gc.unfreeze()
 
 
 def test_the_default_digest_cron_is_valid_without_being_checked() -> None:
