@@ -155,19 +155,19 @@ def record_snapshot(
                         skipped=[{"benchmark": s.benchmark, "reason": s.reason}
                                  for s in snapshot.skipped])
     existing = _current(db, source)
-    for benchmark, reason in _conflicts(snapshot).items():
+    contents = [_content(obs) for obs in snapshot.observations]
+    for benchmark, reason in _conflicts(snapshot, contents).items():
         result.failed.setdefault(benchmark, reason)
     present: dict[str, set[str]] = defaultdict(set)
     new_versions: list[tuple[Any, ...]] = []
     seen_again: list[tuple[str, int]] = []
-    for obs in snapshot.observations:
+    for obs, content in zip(snapshot.observations, contents, strict=True):
         if obs.benchmark in result.failed:
             continue  # health is per benchmark: a failed one keeps its rows as they were
         keys = present[obs.benchmark]
         if obs.key in keys:
             continue  # the same row twice within one payload (identical: _conflicts)
         keys.add(obs.key)
-        content = _content(obs)
         known = existing.get((obs.benchmark, obs.key))
         if known is None:
             cursor = db.execute(
@@ -219,13 +219,12 @@ def record_snapshot(
     return result
 
 
-def _conflicts(snapshot: Snapshot) -> dict[str, str]:
+def _conflicts(snapshot: Snapshot, contents: list[tuple[Any, ...]]) -> dict[str, str]:
     """Benchmarks in which one key names two rows that differ: which one is right cannot be
     known, so neither counts; the benchmark fails at this poll and keeps its rows."""
     first: dict[tuple[str, str], tuple[Any, ...]] = {}
     found: dict[str, str] = {}
-    for obs in snapshot.observations:
-        content = _content(obs)
+    for obs, content in zip(snapshot.observations, contents, strict=True):
         seen = first.setdefault((obs.benchmark, obs.key), content)
         if seen != content and obs.benchmark not in found:
             found[obs.benchmark] = (f"key {obs.key!r} names two different rows (values "
