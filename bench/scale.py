@@ -46,8 +46,8 @@ def main() -> None:
     at = "2026-01-01T00:00:00Z"
     with write(db):
         db.execute("INSERT INTO payloads VALUES ('x', 1, 1, x'00', ?)", [at])
-        db.execute("INSERT INTO fetches (id, source, at, recorded_at, status, url, sha256)"
-                   " VALUES (1, 'swe-bench', ?, ?, 'ok', 'bench', 'x')", [at, at])
+        db.execute("INSERT INTO fetches (id, source, at, recorded_at, status, url, sha256,"
+                   " token) VALUES (1, 'swe-bench', ?, ?, 'ok', 'bench', 'x', 'a')", [at, at])
         attributes = [json.dumps(a, sort_keys=True) for a in (
             {"checked": True, "pass@1": True}, {"checked": False, "pass@1": True},
             {"checked": True, "open-source": True}, {})]
@@ -107,8 +107,9 @@ def main() -> None:
     # evaluation of the source (the kept index takes in just those changes).
     later = "2026-02-02T00:00:00Z"
     with write(db):
-        db.execute("INSERT INTO fetches (id, source, at, recorded_at, status, url, sha256)"
-                   " VALUES (2, 'swe-bench', ?, ?, 'ok', 'bench', 'x')", [later, later])
+        db.execute("INSERT INTO fetches (id, source, at, recorded_at, status, url, sha256,"
+                   " token) VALUES (2, 'swe-bench', ?, ?, 'ok', 'bench', 'x', 'b')",
+                   [later, later])
         revised = [6 * k for k in range(1, 6)]  # rows of swe-bench-verified
         db.conn.executemany(
             "INSERT INTO versions (observation_id, n, subject, value, result_date, attributes,"

@@ -344,6 +344,9 @@ class Index:
         self.mark = mark
 
     def _apply(self, c: Change) -> None:
+        answers = self.answers.get(c.benchmark, {})
+        for key in [k for k in answers if k[2] == "first-seen"]:
+            del answers[key]  # any change of a row may move them, undated rows too
         seen = self.seen.get(c.benchmark)
         if seen is not None:
             if c.old_first_seen is not None:
@@ -381,7 +384,6 @@ class Index:
                     and qualifying.find(new[0], c.observation_id) < 0):
                 qualifying.insert(qualifying.place(new[0], c.observation_id), new[0],
                                   c.observation_id, new[1])
-        answers = self.answers.get(c.benchmark, {})
         for key in [k for k in answers if _touches(self, k, old) or _touches(self, k, new)]:
             del answers[key]
 
@@ -397,9 +399,7 @@ def _touches(index: Index, key: Key, row: tuple[str, float, dict[str, Any], str]
     """Whether a row, before or after a change, could be (or have been) a key's answer."""
     if row is None:
         return False
-    _benchmark, filters, basis, start, end = key
-    if basis == "first-seen":
-        return True
+    _benchmark, filters, _basis, start, end = key
     date = row[0]
     return ((start is None or date >= start) and date < end
             and index.passes(filters, row[2], row[3]))
@@ -435,6 +435,7 @@ def _columns(index: Index, found: list[tuple[int, str, float, str]]) -> _Benchma
 _KEPT: dict[tuple[str, str], Index] = {}
 _KEPT_LOCK = threading.Lock()
 REBUILD_SHARE = 20  # a poll changing more than 1/20 of the rows: build again instead
+KEPT_MAX = 64  # indexes kept at most (a daemon keeps one per source)
 
 
 def kept(db: Database, source: str) -> Index | None:
@@ -453,6 +454,9 @@ def kept(db: Database, source: str) -> Index | None:
         index = _caught_up(db, index, mark)
     if index is None:
         index = build(db, source, None)
+        with _KEPT_LOCK:
+            while len(_KEPT) >= KEPT_MAX:  # stores this process no longer uses, oldest first
+                del _KEPT[next(iter(_KEPT))]
     index.subjects_from = functools.partial(subjects_of, db, source, at=None)
     index.seen_from = functools.partial(seen_rows, db, source, at=None)
     with _KEPT_LOCK:

@@ -116,11 +116,11 @@ def write(db: Database) -> Iterator[Database]:
     except BaseException:
         # SQLite may have rolled back already (a full disk): never hide the real error
         # behind "cannot rollback - no transaction is active".
+        for undo in db.on_rollback:  # while the write lock is still held
+            undo()
         if _still_open(conn):
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-        for undo in db.on_rollback:
-            undo()
         raise
     finally:
         db.writing = False

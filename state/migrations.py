@@ -309,7 +309,9 @@ def m008_index_deltas(db: Database) -> None:
         CREATE INDEX retractions_restored ON retractions(restored_fetch_id)
             WHERE restored_fetch_id IS NOT NULL;
         -- This store's own name, random, so that an index kept of one store is never taken
-        -- for another's (a new file at the same path).
+        -- for another's (a new file at the same path), and each fetch's: a poll rolled back,
+        -- or a backup restored, never leaves a fetch the index can take for the one it saw.
         CREATE TABLE store (id TEXT NOT NULL);
+        ALTER TABLE fetches ADD COLUMN token TEXT;
         INSERT INTO store (id) VALUES (lower(hex(randomblob(16))))
         """)

@@ -342,7 +342,8 @@ def _insert_fetch(
 ) -> int:
     cursor = db.execute(
         "INSERT INTO fetches (source, at, recorded_at, status, url, http_status, etag,"
-        " last_modified, bytes, sha256, error, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " last_modified, bytes, sha256, error, ms, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, lower(hex(randomblob(8))))",
         [source, at, info.recorded_at, status, info.url, info.http_status, info.etag,
          info.last_modified, size, sha256, error, info.ms],
     )

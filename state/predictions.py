@@ -11,7 +11,7 @@ from collections.abc import Mapping, Set
 from typing import Any, NamedTuple
 
 from state import chain
-from state.db import Database
+from state.db import Database, write
 from state.records import (
     MANUAL,
     Baseline,
@@ -212,11 +212,19 @@ def update_metadata(db: Database, prediction: Prediction) -> bool:
 def append(db: Database, event: NewEvent, *, status: Status | None = None,
            outcome: Outcome | None = None, deciding: Decision | None = None,
            baseline: Baseline | None = None) -> int:
+    with write(db):  # the caller's write, or one of its own: the lock is held throughout
+        return _append(db, event, status=status, outcome=outcome, deciding=deciding,
+                       baseline=baseline)
+
+
+def _append(db: Database, event: NewEvent, *, status: Status | None,
+            outcome: Outcome | None, deciding: Decision | None,
+            baseline: Baseline | None) -> int:
     """Append one event and move the prediction's lifecycle columns with it, in one update
     that also numbers the event, and extend the hash chain over the log with it (recording
     the resolver version that appends it). An event earlier than the prediction's latest is
     refused: time only moves forward, per prediction (DESIGN section 4)."""
-    if db.chain_tail is None or not db.writing:
+    if db.chain_tail is None or not db.writing:  # cached only within this write
         last = db.execute("SELECT id, hash, (SELECT max(at) FROM events) FROM events"
                           " ORDER BY id DESC LIMIT 1").fetchone()
         db.chain_tail = (last[0], last[1] or chain.ZERO) if last else (0, chain.ZERO)

@@ -190,8 +190,8 @@ class Mark:
     mark the store no longer holds (a rolled-back poll, a restored backup) means rebuild."""
 
     fetch_id: int
+    token: str | None  # random, per fetch (None: recorded before tokens)
     at: str
-    recorded_at: str
 
 
 def store_id(db: Database) -> str:
@@ -199,15 +199,16 @@ def store_id(db: Database) -> str:
 
 
 def latest_mark(db: Database, source: str) -> Mark | None:
-    found = db.execute("SELECT id, at, recorded_at FROM fetches WHERE source = ?"
+    found = db.execute("SELECT id, token, at FROM fetches WHERE source = ?"
                        " ORDER BY id DESC LIMIT 1", [source]).fetchone()
     return Mark(*found) if found else None
 
 
 def holds(db: Database, source: str, mark: Mark) -> bool:
-    found = db.execute("SELECT source, at, recorded_at FROM fetches WHERE id = ?",
+    found = db.execute("SELECT source, token, at FROM fetches WHERE id = ?",
                        [mark.fetch_id]).fetchone()
-    return found is not None and tuple(found) == (source, mark.at, mark.recorded_at)
+    return (found is not None and mark.token is not None
+            and tuple(found) == (source, mark.token, mark.at))
 
 
 @dataclass(frozen=True, slots=True)

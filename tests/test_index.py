@@ -148,3 +148,68 @@ def test_a_new_store_at_the_same_path_is_never_taken_for_the_old(tmp_path: Path)
     with write(second):
         kept = index.kept(second, SOURCE)
         assert kept is not None and kept.size == 0
+
+
+def test_small_polls_move_every_cached_answer_they_touch(tmp_path: Path) -> None:
+    """One row at a time retracted, restored, revised or undated (a poll that changes nothing
+    else): each claim's best through the daemon's kept index equals a fresh view's, for both
+    date bases and windows that ended before the poll or end after it."""
+    from resolver import claims, sota
+
+    rng = random.Random(11)
+    db = open_db(tmp_path)
+    index.forget()
+    rows = {f"r{i}": Observation("swe-bench-verified", f"r{i}", f"agent {i}",
+                                 float(rng.choice([40, 50, 60, 70, 90])),
+                                 rng.choice([None, None, "2025-05-20", "2025-06-10"]),
+                                 attributes={"checked": rng.random() < 0.5})
+            for i in range(10)}
+    gone: set[str] = set()
+    texts = [f"swe-bench-verified >= 10% {window}{basis}{where}"
+             for window in ("by 2025-06-01", "by 2025-06-03", "by 2026",
+                           "between 2025-06-02 and 2025-06-30")
+             for basis in ("", " dated by first-seen") for where in ("", " where checked")]
+    wanted = [claims.parse(text) for text in texts]
+    for n in range(60):
+        key = rng.choice(sorted(rows))
+        roll = rng.random()
+        if roll < 0.35:
+            (gone.discard if key in gone else gone.add)(key)  # retracted, or back
+        elif roll < 0.7:
+            rows[key].value = float(rng.choice([40, 50, 60, 70, 90, 95]))
+        else:
+            rows[key].result_date = rng.choice([None, "2025-05-20", "2025-06-10"])
+        at = f"2025-06-{1 + n // 20:02d}T{n % 20:02d}:00:00Z"
+        poll(db, at, Snapshot(observations=[
+            Observation(o.benchmark, o.key, o.subject, o.value, o.result_date,
+                        attributes=dict(o.attributes))
+            for k, o in sorted(rows.items()) if k not in gone]))
+        with write(db):
+            kept = sota.SourceView(db, SOURCE, at, kept=True)
+            fresh = sota.SourceView(db, SOURCE, at)
+            for claim in wanted:
+                a, b = kept.best_in_window(claim), fresh.best_in_window(claim)
+                assert (a and (a.oid, a.value)) == (b and (b.oid, b.value)), (n, claim)
+
+
+def test_a_mark_names_one_fetch_only(tmp_path: Path) -> None:
+    """A fetch recorded in the same second under the same id (after a rollback, or in a
+    restored backup) is not the one an index took in: its random token differs."""
+    from state.rows import holds, latest_mark
+
+    db = open_db(tmp_path)
+    poll(db, "2025-06-01T00:00:00Z", snapshot(random.Random(1), {}))
+    mark = latest_mark(db, SOURCE)
+    assert mark is not None and mark.token and holds(db, SOURCE, mark)
+    with write(db):
+        db.execute("UPDATE fetches SET token = 'another' WHERE id = ?", [mark.fetch_id])
+    assert not holds(db, SOURCE, mark)
+
+
+def test_rollback_hooks_run_while_the_write_lock_is_held(tmp_path: Path) -> None:
+    db = open_db(tmp_path)
+    seen: list[bool] = []
+    with pytest.raises(RuntimeError), write(db):
+        db.on_rollback.append(lambda: seen.append(db.conn.in_transaction))
+        raise RuntimeError("fails")
+    assert seen == [True]
