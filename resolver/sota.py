@@ -68,8 +68,8 @@ class SourceView:
             if found is not None and found.polls and found.polls[-1].at > at:
                 found = None  # a moment before the latest poll: as of then
         self.index = found or index.build(db, source, at)
-        self.polls = self.index.polls
-        self.poll_times = self.index.poll_times
+        # This moment's polls: a kept index goes on taking in later ones.
+        self.polls, self.poll_times = self.index.polls[:], self.index.poll_times[:]
         self._rows: dict[str, list[Row]] | None = None
         self._loaded: dict[int, Row | None] = {}
         self._seen: dict[index.Key, tuple[bool, Found | None]] = {}
