@@ -212,7 +212,10 @@ def update_metadata(db: Database, prediction: Prediction) -> bool:
 def append(db: Database, event: NewEvent, *, status: Status | None = None,
            outcome: Outcome | None = None, deciding: Decision | None = None,
            baseline: Baseline | None = None) -> int:
-    with write(db):  # the caller's write, or one of its own: the lock is held throughout
+    if db.writing:  # the caller's write (the lifecycle's): the lock is held
+        return _append(db, event, status=status, outcome=outcome, deciding=deciding,
+                       baseline=baseline)
+    with write(db):  # one of its own, so that the lock is held throughout
         return _append(db, event, status=status, outcome=outcome, deciding=deciding,
                        baseline=baseline)
 
