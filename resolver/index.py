@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 import threading
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, compress
+from itertools import compress
 from operator import and_
 from typing import Any
 
 from resolver import collector
-from resolver.filters import Filter
+from resolver.series import Attributes, Benchmark, Filters, Qualifying, Seen, qualifying_index
 from state.db import Database
 from state.rows import (
     Change,
@@ -39,142 +38,11 @@ from state.rows import (
     latest_mark,
     polls_as_of,
     seen_rows,
-    store_id,
+    store_key,
     subjects_of,
 )
 
-Filters = tuple[Filter, ...]
 _ALWAYS = "9999-12-31T23:59:59Z"
-
-
-class _Rows:
-    """Rows sorted by (result date, observation id), as parallel arrays."""
-
-    __slots__ = ("dates", "oids", "values")
-
-    def __init__(self, dates: list[str], oids: array[int], values: array[float]) -> None:
-        self.dates, self.oids, self.values = dates, oids, values
-
-    def find(self, date: str, oid: int) -> int:
-        """Where the row is, or -1."""
-        i = self.place(date, oid)
-        return i if i < len(self.oids) and self.oids[i] == oid and self.dates[i] == date else -1
-
-    def place(self, date: str, oid: int) -> int:
-        low = bisect_left(self.dates, date)
-        return bisect_left(self.oids, oid, low, bisect_right(self.dates, date, low))
-
-    def insert(self, i: int, date: str, oid: int, value: float) -> None:
-        self.dates.insert(i, date)
-        self.oids.insert(i, oid)
-        self.values.insert(i, value)
-
-    def delete(self, i: int) -> None:
-        del self.dates[i], self.oids[i], self.values[i]
-
-
-class _Benchmark(_Rows):
-    """All of a benchmark's dated live rows, with each row's attributes (an id into the
-    index's distinct attribute sets) and, once a model filter asks, its subject."""
-
-    __slots__ = ("attrs", "subjects")
-
-    def __init__(self, dates: list[str], oids: array[int], values: array[float],
-                 attrs: array[int]) -> None:
-        super().__init__(dates, oids, values)
-        self.attrs = attrs
-        self.subjects: list[str] | None = None
-
-    def insert_row(self, i: int, date: str, oid: int, value: float, attr: int,
-                   subject: str) -> None:
-        self.insert(i, date, oid, value)
-        self.attrs.insert(i, attr)
-        if self.subjects is not None:
-            self.subjects.insert(i, subject)
-
-    def delete(self, i: int) -> None:
-        super().delete(i)
-        del self.attrs[i]
-        if self.subjects is not None:
-            del self.subjects[i]
-
-
-class _Qualifying(_Rows):
-    """The rows that pass one filter set, with ``running[i]`` the best value of the first
-    i + 1 of them."""
-
-    __slots__ = ("running",)
-
-    def __init__(self, dates: list[str], oids: array[int], values: array[float]) -> None:
-        super().__init__(dates, oids, values)
-        self.running = array("d", accumulate(values, max))
-
-    def insert(self, i: int, date: str, oid: int, value: float) -> None:
-        super().insert(i, date, oid, value)
-        self.running.insert(i, value)  # made right by rerun(i)
-        self.rerun(i)
-
-    def delete(self, i: int) -> None:
-        super().delete(i)
-        del self.running[i]
-        self.rerun(i)
-
-    def rerun(self, i: int) -> None:
-        """The running maximum again from position ``i`` on, after one row changed there:
-        in growing chunks, until it meets the old running maximum (past that point, the same
-        values follow the same maximum)."""
-        values, running, n = self.values, self.running, len(self.values)
-        before = running[i - 1] if i > 0 else -math.inf
-        step = 64
-        while i < n:
-            stop = min(i + step, n)
-            fresh = array("d", accumulate(values[i:stop], max, initial=before))[1:]
-            met = fresh[-1] == running[stop - 1] and stop - 1 > i
-            running[i:stop] = fresh
-            if met:
-                return
-            before, i, step = fresh[-1], stop, step * 4
-
-
-class _Seen(_Rows):
-    """A benchmark's live rows, dated or not, sorted by (first_seen of their latest version,
-    observation id), with each filter set's mask: what a first-seen window counts while no
-    version is newer than the window's end. (``dates`` holds the first_seen times.)"""
-
-    __slots__ = ("attrs", "masks", "subjects")
-
-    def __init__(self, dates: list[str], oids: array[int], values: array[float],
-                 attrs: list[dict[str, Any]], subjects: list[str]) -> None:
-        super().__init__(dates, oids, values)
-        self.attrs, self.subjects = attrs, subjects
-        self.masks: dict[Filters, list[bool]] = {}
-
-    def mask(self, filters: Filters) -> list[bool]:
-        found = self.masks.get(filters)
-        if found is None:
-            found = self.masks[filters] = [all(f.matches(a, s) for f in filters)
-                                           for a, s in zip(self.attrs, self.subjects,
-                                                           strict=True)]
-        return found
-
-    def put(self, date: str, oid: int, value: float, attributes: dict[str, Any],
-            subject: str) -> None:
-        if self.find(date, oid) >= 0:
-            return
-        i = self.place(date, oid)
-        self.insert(i, date, oid, value)
-        self.attrs.insert(i, attributes)
-        self.subjects.insert(i, subject)
-        for filters, mask in self.masks.items():
-            mask.insert(i, all(f.matches(attributes, subject) for f in filters))
-
-    def remove(self, date: str, oid: int) -> None:
-        i = self.find(date, oid)
-        if i >= 0:
-            self.delete(i)
-            del self.attrs[i], self.subjects[i]
-            for mask in self.masks.values():
-                del mask[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,15 +63,15 @@ class Index:
     source: str
     mark: Mark | None
     polls: list[Poll]
-    benchmarks: dict[str, _Benchmark] = field(default_factory=dict)
-    attributes: list[dict[str, Any]] = field(default_factory=list)  # by attribute id
+    benchmarks: dict[str, Benchmark] = field(default_factory=dict)
+    attributes: list[Attributes] = field(default_factory=list)  # by attribute id
     attribute_ids: dict[str, int] = field(default_factory=dict)  # JSON text -> id
-    qualifying: dict[str, dict[Filters, _Qualifying]] = field(default_factory=dict)
+    qualifying: dict[str, dict[Filters, Qualifying]] = field(default_factory=dict)
     answers: dict[str, dict[Key, Found | None]] = field(default_factory=dict)  # by benchmark
     poll_times: list[str] = field(default_factory=list)
     # Where subjects come from (the store, at the index's moment), for model filters.
     subjects_from: Callable[[str], dict[int, str]] | None = None
-    seen: dict[str, _Seen] = field(default_factory=dict)  # read when a first-seen claim asks
+    seen: dict[str, Seen] = field(default_factory=dict)  # read when a first-seen claim asks
     seen_from: Callable[[str], list[tuple[int, str, float, str, str]]] | None = None
 
     def __post_init__(self) -> None:
@@ -222,7 +90,7 @@ class Index:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def rows(self, benchmark: str, filters: Filters) -> _Qualifying | None:
+    def rows(self, benchmark: str, filters: Filters) -> Qualifying | None:
         by_filters = self.qualifying.setdefault(benchmark, {})
         found = by_filters.get(filters)
         if found is None:
@@ -231,16 +99,16 @@ class Index:
                 return None
             mask = self._mask(benchmark, rows, filters)
             if mask is None:
-                found = _Qualifying(list(rows.dates), array("q", rows.oids),
+                found = Qualifying(list(rows.dates), array("q", rows.oids),
                                     array("d", rows.values))
             else:
-                found = _Qualifying(list(compress(rows.dates, mask)),
+                found = Qualifying(list(compress(rows.dates, mask)),
                                     array("q", compress(rows.oids, mask)),
                                     array("d", compress(rows.values, mask)))
             by_filters[filters] = found
         return found
 
-    def _mask(self, benchmark: str, rows: _Benchmark, filters: Filters) -> list[bool] | None:
+    def _mask(self, benchmark: str, rows: Benchmark, filters: Filters) -> list[bool] | None:
         by_attributes = [f for f in filters if f.name != "model"]
         by_subject = [f for f in filters if f.name == "model"]
         mask: list[bool] | None = None
@@ -256,7 +124,7 @@ class Index:
             mask = named if mask is None else list(map(and_, mask, named))
         return mask
 
-    def passes(self, filters: Filters, attributes: dict[str, Any], subject: str) -> bool:
+    def passes(self, filters: Filters, attributes: Attributes, subject: str) -> bool:
         return all(f.matches(attributes, subject) for f in filters)
 
     def best(self, benchmark: str, filters: Filters, start: str | None,
@@ -297,7 +165,7 @@ class Index:
         if rows is None:
             assert self.seen_from is not None
             found = self.seen_from(benchmark)
-            rows = self.seen[benchmark] = _Seen(
+            rows = self.seen[benchmark] = Seen(
                 [sys.intern(row[1]) for row in found], array("q", (row[0] for row in found)),
                 array("d", (row[2] for row in found)),
                 [self.attributes[self.attribute_id(row[3])] for row in found],
@@ -310,7 +178,7 @@ class Index:
         value = max(values)
         ties = [oid for oid, v, ok in zip(rows.oids[low:], rows.values[low:], mask[low:],
                                           strict=True) if ok and v == value] \
-            if values.count(value) > 1 else [rows.oids[_qualifying_index(rows, mask, value,
+            if values.count(value) > 1 else [rows.oids[qualifying_index(rows, mask, value,
                                                                           low)]]
         return True, Found(value, (min(ties),))
 
@@ -365,7 +233,7 @@ class Index:
         new = None
         if c.live and c.result_date is not None:
             if rows is None:
-                rows = self.benchmarks[c.benchmark] = _Benchmark(
+                rows = self.benchmarks[c.benchmark] = Benchmark(
                     [], array("q"), array("d"), array("I"))
             attr = self.attribute_id(c.attributes)
             date = sys.intern(c.result_date)
@@ -388,14 +256,7 @@ class Index:
             del answers[key]
 
 
-def _qualifying_index(rows: _Seen, mask: list[bool], value: float, low: int) -> int:
-    i = rows.values.index(value, low)
-    while not mask[i]:
-        i = rows.values.index(value, i + 1)
-    return i
-
-
-def _touches(index: Index, key: Key, row: tuple[str, float, dict[str, Any], str] | None) -> bool:
+def _touches(index: Index, key: Key, row: tuple[str, float, Attributes, str] | None) -> bool:
     """Whether a row, before or after a change, could be (or have been) a key's answer."""
     if row is None:
         return False
@@ -420,13 +281,13 @@ def build(db: Database, source: str, at: str | None) -> Index:
     return index
 
 
-def _columns(index: Index, found: list[tuple[int, str, float, str]]) -> _Benchmark:
+def _columns(index: Index, found: list[tuple[int, str, float, str]]) -> Benchmark:
     oids, dates, values, attributes = zip(*found, strict=True)
     ids = index.attribute_ids
     for text in dict.fromkeys(attributes):
         if text not in ids:
             index.attribute_id(text)
-    return _Benchmark(list(map(sys.intern, dates)), array("q", oids), array("d", values),
+    return Benchmark(list(map(sys.intern, dates)), array("q", oids), array("d", values),
                       array("I", map(ids.__getitem__, attributes)))
 
 
@@ -442,7 +303,7 @@ def kept(db: Database, source: str) -> Index | None:
     """The kept index of ``source``, brought up to what the store holds now; None when the
     store cannot keep one (not in a write transaction, which makes the reads one snapshot
     and keeps two writers apart; a store in memory)."""
-    store = _store_key(db)
+    store = store_key(db)
     if store is None or not db.writing:
         return None
     key = (store, source)
@@ -484,8 +345,3 @@ def forget(key: tuple[str, str] | None = None) -> None:
             _KEPT.clear()
         else:
             _KEPT.pop(key, None)
-
-
-def _store_key(db: Database) -> str | None:
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-    return f"{path}:{store_id(db)}" if path else None

@@ -194,8 +194,13 @@ class Mark:
     at: str
 
 
-def store_id(db: Database) -> str:
-    return str(db.execute("SELECT id FROM store").fetchone()[0])
+def store_key(db: Database) -> str | None:
+    """The store's file and its own random id (None for a store in memory): what an index
+    kept of it is filed under."""
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        return None
+    return f"{path}:{db.execute('SELECT id FROM store').fetchone()[0]}"
 
 
 def latest_mark(db: Database, source: str) -> Mark | None:
