@@ -220,6 +220,12 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
                        baseline=baseline)
 
 
+_INSERT_EVENT = (
+    "INSERT INTO events (id, prediction_id, seq, kind, from_status, to_status, outcome, at,"
+    " recorded_at, reason, evidence, by, resolver_version, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
 def _append(db: Database, event: NewEvent, *, status: Status | None,
             outcome: Outcome | None, deciding: Decision | None,
             baseline: Baseline | None) -> int:
@@ -263,8 +269,7 @@ def _append(db: Database, event: NewEvent, *, status: Status | None,
     event_id = db.chain_tail[0] + 1
     row = {"id": event_id, **row}
     row["hash"] = chain.event_hash(db.chain_tail[1], row)
-    db.execute(f"INSERT INTO events ({', '.join(row)}) VALUES"
-               f" ({', '.join('?' for _ in row)})", list(row.values()))
+    db.execute(_INSERT_EVENT, list(row.values()))
     db.chain_tail = (event_id, row["hash"])
     db.events_latest = max(db.events_latest, event.at)
     return event_id
