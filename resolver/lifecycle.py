@@ -93,11 +93,16 @@ class Evaluator:
         self.view = Views(db, at, kept=True)
         self.changes: list[Change] = []
         self._bests: dict[tuple[str, str], Candidate | None] = {}
+        self._partitions: dict[str, str] = {}
 
     def best_in_window(self, p: Prediction, claim: Claim, view: SourceView) -> Candidate | None:
         """The claim's best row, shared by the claims of its partition (the same benchmark,
         filters, basis and window have the same state of the art)."""
-        key = (claim.source, p.partition or claim.partition)
+        # The partition as this version computes it (not as stored): once per claim text.
+        partition = self._partitions.get(p.claim)
+        if partition is None:
+            partition = self._partitions[p.claim] = claim.partition
+        key = (claim.source, partition)
         if key not in self._bests:
             self._bests[key] = view.best_in_window(claim)
         return self._bests[key]
