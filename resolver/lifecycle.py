@@ -107,17 +107,20 @@ class Evaluator:
             self._bests[key] = view.best_in_window(claim)
         return self._bests[key]
 
-    def run(self, scope: Scope) -> list[Change]:
-        polled = None if scope.changed is None else scope.changed | scope.unchanged
-        bests: dict[str, float] = {}
-        for source in sorted(scope.changed or ()):
-            view = self.view(source)
-            for partition, sample in store.open_partitions(self.db, source):
-                best = view.best_in_window(parse_cached(sample, self.sources))
-                if best is not None:
-                    bests[partition] = best.value
-        for prediction in store.pending(self.db, polled=polled, bests=bests,
-                                        retired=self.retired, at=self.at):
+    def run(self, scope: Scope, pending: list[Prediction] | None = None) -> list[Change]:
+        """``pending``: what ``store.pending`` gave the caller for this scope already."""
+        if pending is None:
+            polled = None if scope.changed is None else scope.changed | scope.unchanged
+            bests: dict[str, float] = {}
+            for source in sorted(scope.changed or ()):
+                view = self.view(source)
+                for partition, sample in store.open_partitions(self.db, source):
+                    best = view.best_in_window(parse_cached(sample, self.sources))
+                    if best is not None:
+                        bests[partition] = best.value
+            pending = store.pending(self.db, polled=polled, bests=bests, retired=self.retired,
+                                    at=self.at)
+        for prediction in pending:
             self.step(prediction, parse_cached(prediction.claim, self.sources))
         return self.changes
 
@@ -265,11 +268,13 @@ def _status(p: Prediction) -> Status:
 
 
 def evaluate(db: Database, *, at: str, recorded_at: str, sources: SourceKinds,
-             retired: Iterable[str] = (), scope: Scope | None = None) -> list[Change]:
-    """Evaluate the open and provisional predictions in ``scope`` (default: all) at ``at``;
-    the caller holds the write transaction."""
+             retired: Iterable[str] = (), scope: Scope | None = None,
+             pending: list[Prediction] | None = None) -> list[Change]:
+    """Evaluate the open and provisional predictions in ``scope`` (default: all) at ``at``
+    (``pending``: those ``store.pending`` found for it already); the caller holds the write
+    transaction."""
     evaluator = Evaluator(db, at=at, recorded_at=recorded_at, sources=sources, retired=retired)
-    return evaluator.run(scope or Scope.everything())
+    return evaluator.run(scope or Scope.everything(), pending)
 
 
 def evaluate_now(db: Database, *, sources: SourceKinds, retired: Iterable[str],

@@ -170,14 +170,14 @@ def _record(db: Database, settings: Settings, source: Source, when: str, info: F
     changes: list[Change] = []
     # An unchanged poll moves only the predictions it can (a late outcome due, a confirmation,
     # a baseline, a retirement): with none there is nothing to evaluate, nor to import for it.
-    if result.ok and (result.status == "ok" or store.pending(
-            db, polled=frozenset({source.name}), bests=None, retired=settings.retired,
-            at=when)):
+    pending = None if result.status != "unchanged" else store.pending(
+        db, polled=frozenset({source.name}), bests=None, retired=settings.retired, at=when)
+    if result.ok and (pending is None or pending):
         from resolver.lifecycle import Scope, evaluate
 
         scope = Scope.after_poll(source.name, changed=result.status == "ok")
         changes = evaluate(db, at=when, recorded_at=info.recorded_at, sources=settings.kinds,
-                           retired=settings.retired, scope=scope)
+                           retired=settings.retired, scope=scope, pending=pending)
     if packing is not None and sha is not None and result.status == "ok":
         payloads.store(db, packing, sha256=sha, at=when)
     return result, changes

@@ -3,13 +3,10 @@ and source health. Nothing here writes."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from resolver import clock, numbers
+from resolver import clock, collector, numbers
 from resolver.claims import Claim, SourceKinds, parse_cached
 from resolver.errors import NotFound
 from resolver.settings import Settings, Source
@@ -94,7 +91,7 @@ def listing(db: Database, settings: Settings, *, status: Status | None = None) -
     views = Views(db, clock.now())
     best_now: dict[tuple[str, str], tuple[Claim, Candidate | None]] = {}
     lines = []
-    with _collector_paused():
+    with collector.paused():  # tens of thousands of acyclic objects
         predictions = store.listed(db, status=status)
     for p in predictions:
         unit, best = "", None
@@ -124,19 +121,6 @@ def _standing(claim: str, partition: str | None) -> str:
     if partition is None:
         return claim
     return f"{partition.rsplit('|', 2)[0]}|{claim.partition(' where ')[2]}"
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading every prediction allocates tens of thousands of acyclic objects; left on, the
-    cycle collector would walk everything the process holds several times meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def detail(db: Database, settings: Settings, prediction_id: str) -> JSON:
