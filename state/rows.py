@@ -49,6 +49,32 @@ class Poll:
     suspicious: frozenset[str]  # benchmarks flagged suspicious in this poll
 
 
+_ROWS = ("SELECT o.id, o.source, o.benchmark, o.key, o.first_seen, v.id, v.n, v.subject, v.value,"
+         " v.ci_low, v.ci_high, v.result_date, v.attributes, v.first_seen, f.url, f.sha256"
+         " FROM observations o JOIN versions v ON v.observation_id = o.id"
+         " JOIN fetches f ON f.id = v.fetch_id WHERE v.first_seen <= :at AND ")
+
+
+def _rows(db: Database, where: str, params: dict[str, Any],
+          retracted: set[int]) -> dict[int, Row]:
+    """The rows ``where`` names, by id in id order, with their versions first seen by
+    ``params["at"]``; ``retracted``: the ids retracted then."""
+    rows: dict[int, Row] = {}
+    attributes_cache: dict[str, dict[str, Any]] = {}
+    for (oid, source, benchmark, key, first_seen, vid, n, subject, value, ci_low, ci_high,
+         result_date, attributes, version_first_seen, url, sha) in db.execute(
+            _ROWS + where + " ORDER BY o.id, v.n", params).fetchall():
+        row = rows.get(oid)
+        if row is None:
+            row = rows[oid] = Row(oid, source, benchmark, key, first_seen, oid in retracted)
+        parsed = attributes_cache.get(attributes)
+        if parsed is None:
+            parsed = attributes_cache[attributes] = json.loads(attributes)
+        row.versions.append(Version(vid, n, subject, value, ci_low, ci_high, result_date, parsed,
+                                    version_first_seen, url, sha))
+    return rows
+
+
 def rows_as_of(db: Database, source: str, at: str) -> dict[str, list[Row]]:
     """Every row of ``source`` first seen at or before ``at``, per benchmark, with the versions
     seen by then and whether it was retracted at ``at``."""
@@ -59,26 +85,10 @@ def rows_as_of(db: Database, source: str, at: str) -> dict[str, list[Row]]:
             " AND (r.restored_at IS NULL OR r.restored_at > ?)", [source, at, at]
         ).fetchall()
     }
-    rows: dict[int, Row] = {}
     by_benchmark: dict[str, list[Row]] = defaultdict(list)
-    attributes_cache: dict[str, dict[str, Any]] = {}
-    for (oid, benchmark, key, first_seen, vid, n, subject, value, ci_low, ci_high, result_date,
-         attributes, version_first_seen, url, sha) in db.execute(
-        "SELECT o.id, o.benchmark, o.key, o.first_seen, v.id, v.n, v.subject, v.value, v.ci_low,"
-        " v.ci_high, v.result_date, v.attributes, v.first_seen, f.url, f.sha256"
-        " FROM observations o JOIN versions v ON v.observation_id = o.id"
-        " JOIN fetches f ON f.id = v.fetch_id"
-        " WHERE o.source = ? AND v.first_seen <= ? ORDER BY o.id, v.n", [source, at]
-    ).fetchall():
-        row = rows.get(oid)
-        if row is None:
-            row = rows[oid] = Row(oid, source, benchmark, key, first_seen, oid in retracted)
-            by_benchmark[benchmark].append(row)
-        parsed = attributes_cache.get(attributes)
-        if parsed is None:
-            parsed = attributes_cache[attributes] = json.loads(attributes)
-        row.versions.append(Version(vid, n, subject, value, ci_low, ci_high, result_date, parsed,
-                                    version_first_seen, url, sha))
+    for row in _rows(db, "o.source = :source", {"source": source, "at": at},
+                     retracted).values():
+        by_benchmark[row.benchmark].append(row)
     return by_benchmark
 
 
@@ -121,67 +131,52 @@ _RETRACTED_AT = ("EXISTS (SELECT 1 FROM retractions r WHERE r.observation_id = o
                  " AND (r.restored_at IS NULL OR r.restored_at > :at))")
 
 
+def _live(columns: str, at: str | None, rest: str = "") -> str:
+    """A query of each live row of a benchmark at its version that counts: as the store
+    holds it now (``at`` None; through the covering ``observations_live`` index), or as polls
+    at or before ``at`` saw it."""
+    if at is None:
+        return (f"SELECT {columns} FROM observations o JOIN versions v ON v.id = o.version_id"
+                " WHERE o.source = :source AND o.benchmark = :benchmark"
+                f" AND o.retracted_at IS NULL {rest}")
+    return (f"SELECT {columns} FROM observations o JOIN versions v ON v.observation_id = o.id"
+            " WHERE o.source = :source AND o.benchmark = :benchmark AND o.first_seen <= :at"
+            " AND v.n = (SELECT max(w.n) FROM versions w WHERE w.observation_id = o.id"
+            f" AND w.first_seen <= :at) AND NOT {_RETRACTED_AT} {rest}")
+
+
+def index_rows(db: Database, source: str, benchmark: str,
+               at: str | None) -> list[tuple[int, str, float, str]]:
+    """``(observation id, result date, value, attributes)`` of every dated live row of a
+    benchmark, sorted by result date and id (``_live`` says at which moment)."""
+    return db.execute(
+        _live("o.id, v.result_date, v.value, v.attributes", at,
+              "AND v.result_date IS NOT NULL ORDER BY v.result_date, o.id"),
+        {"source": source, "benchmark": benchmark, "at": at}).fetchall()
+
+
 def seen_rows(db: Database, source: str, benchmark: str,
               at: str | None) -> list[tuple[int, str, float, str, str]]:
     """``(observation id, first seen, value, attributes, subject)`` of every live row of a
-    benchmark, dated or not, at its latest version, sorted by that version's first_seen and
-    id: the rows a first-seen window counts (as ``index_rows`` gives them, otherwise)."""
-    if at is None:
-        return db.execute(
-            "SELECT o.id, v.first_seen, v.value, v.attributes, v.subject"
-            " FROM observations o JOIN versions v ON v.id = o.version_id"
-            " WHERE o.source = ? AND o.benchmark = ? AND o.retracted_at IS NULL"
-            " ORDER BY v.first_seen, o.id", [source, benchmark]).fetchall()
+    benchmark, dated or not, sorted by its version's first_seen and id: the rows a
+    first-seen window counts."""
     return db.execute(
-        "SELECT o.id, v.first_seen, v.value, v.attributes, v.subject"
-        " FROM observations o JOIN versions v ON v.observation_id = o.id"
-        " WHERE o.source = :source AND o.benchmark = :benchmark AND o.first_seen <= :at"
-        " AND v.n = (SELECT max(w.n) FROM versions w WHERE w.observation_id = o.id"
-        " AND w.first_seen <= :at) AND NOT " + _RETRACTED_AT +
-        " ORDER BY v.first_seen, o.id",
+        _live("o.id, v.first_seen, v.value, v.attributes, v.subject", at,
+              "ORDER BY v.first_seen, o.id"),
         {"source": source, "benchmark": benchmark, "at": at}).fetchall()
 
 
 def subjects_of(db: Database, source: str, benchmark: str, *,
                 at: str | None) -> dict[int, str]:
-    """The subject of each row of a benchmark, by observation id, at its version that
+    """The subject of each live row of a benchmark, by observation id, at the version that
     ``index_rows`` gives."""
-    if at is None:
-        return dict(db.execute(
-            "SELECT o.id, v.subject FROM observations o JOIN versions v ON v.id = o.version_id"
-            " WHERE o.source = ? AND o.benchmark = ?", [source, benchmark]).fetchall())
-    return dict(db.execute(
-        "SELECT o.id, v.subject FROM observations o JOIN versions v ON v.observation_id = o.id"
-        " WHERE o.source = :source AND o.benchmark = :benchmark AND v.n = (SELECT max(w.n)"
-        " FROM versions w WHERE w.observation_id = o.id AND w.first_seen <= :at)",
-        {"source": source, "benchmark": benchmark, "at": at}).fetchall())
+    return dict(db.execute(_live("o.id, v.subject", at),
+                           {"source": source, "benchmark": benchmark, "at": at}).fetchall())
 
 
 def benchmarks_of(db: Database, source: str) -> list[str]:
     return [b for (b,) in db.execute("SELECT DISTINCT benchmark FROM observations"
                                      " WHERE source = ? ORDER BY benchmark", [source])]
-
-
-def index_rows(db: Database, source: str, benchmark: str,
-               at: str | None) -> list[tuple[int, str, float, str]]:
-    """``(observation id, result date, value, attributes)`` of every dated live row
-    of a benchmark, sorted by result date and id: as the store holds them now (``at`` None),
-    or as polls at or before ``at`` saw them."""
-    if at is None:
-        return db.execute(
-            "SELECT o.id, v.result_date, v.value, v.attributes"
-            " FROM observations o JOIN versions v ON v.id = o.version_id"
-            " WHERE o.source = ? AND o.benchmark = ? AND o.retracted_at IS NULL"
-            " AND v.result_date IS NOT NULL ORDER BY v.result_date, o.id",
-            [source, benchmark]).fetchall()
-    return db.execute(
-        "SELECT o.id, v.result_date, v.value, v.attributes"
-        " FROM observations o JOIN versions v ON v.observation_id = o.id"
-        " WHERE o.source = :source AND o.benchmark = :benchmark AND o.first_seen <= :at"
-        " AND v.result_date IS NOT NULL AND v.n = (SELECT max(w.n) FROM versions w"
-        " WHERE w.observation_id = o.id AND w.first_seen <= :at) AND NOT " + _RETRACTED_AT +
-        " ORDER BY v.result_date, o.id",
-        {"source": source, "benchmark": benchmark, "at": at}).fetchall()
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,23 +263,10 @@ def changes_since(db: Database, source: str, mark: Mark, *, limit: int) -> list[
 def row_as_of(db: Database, observation_id: int, at: str) -> Row | None:
     """One row with its versions seen at or before ``at``, and whether it was retracted then;
     None when no poll by then had seen it."""
-    row: Row | None = None
-    for (source, benchmark, key, first_seen, vid, n, subject, value, ci_low, ci_high,
-         result_date, attributes, version_first_seen, url, sha) in db.execute(
-        "SELECT o.source, o.benchmark, o.key, o.first_seen, v.id, v.n, v.subject, v.value,"
-        " v.ci_low, v.ci_high, v.result_date, v.attributes, v.first_seen, f.url, f.sha256"
-        " FROM observations o JOIN versions v ON v.observation_id = o.id"
-        " JOIN fetches f ON f.id = v.fetch_id WHERE o.id = ? AND v.first_seen <= ?"
-        " ORDER BY v.n", [observation_id, at]
-    ):
-        if row is None:
-            retracted = db.execute(
-                "SELECT " + _RETRACTED_AT.replace("o.id", ":id"),
-                {"id": observation_id, "at": at}).fetchone()[0]
-            row = Row(observation_id, source, benchmark, key, first_seen, bool(retracted))
-        row.versions.append(Version(vid, n, subject, value, ci_low, ci_high, result_date,
-                                    json.loads(attributes), version_first_seen, url, sha))
-    return row
+    params = {"id": observation_id, "at": at}
+    retracted = db.execute("SELECT " + _RETRACTED_AT.replace("o.id", ":id"), params).fetchone()[0]
+    return _rows(db, "o.id = :id", params,
+                 {observation_id} if retracted else set()).get(observation_id)
 
 
 def keys_of(db: Database, observation_ids: list[int]) -> dict[int, str]:
