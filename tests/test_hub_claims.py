@@ -237,24 +237,20 @@ def best_row(path: Path, member: str, column: str, key: str) -> str:
 
 
 def test_an_unknown_member_is_news_once(cli: Cli, tmp_path: Path) -> None:
-    body = io.BytesIO()
-    with zipfile.ZipFile(body, "w") as archive:
-        archive.writestr("hle_external.csv", "Model version,Accuracy,Release date,id\n"
-                         "m1,0.5,2026-01-01,r1\n")
-        archive.writestr("brand_new_external.csv", "Model version,Score,Release date,id\n"
-                         "m1,0.5,2026-01-01,r1\n")
-    path = tmp_path / "hub.zip"
-    path.write_bytes(body.getvalue())
-    cli("poll", "epoch-hub", "--from-file", str(path), "--at", "2026-01-02T10:00Z")
-    again = io.BytesIO()
-    with zipfile.ZipFile(again, "w") as archive:
-        archive.writestr("hle_external.csv", "Model version,Accuracy,Release date,id\n"
-                         "m1,0.6,2026-01-01,r1\n")
-        archive.writestr("brand_new_external.csv", "Model version,Score,Release date,id\n"
-                         "m1,0.5,2026-01-01,r1\n")
-    second = tmp_path / "hub2.zip"
-    second.write_bytes(again.getvalue())
-    cli("poll", "epoch-hub", "--from-file", str(second), "--at", "2026-01-03T10:00Z")
+    def hub(name: str, accuracy: float) -> str:
+        """A hub zip with HLE at ``accuracy`` and a member resolver has no unit for."""
+        body = io.BytesIO()
+        with zipfile.ZipFile(body, "w") as archive:
+            archive.writestr("hle_external.csv", "Model version,Accuracy,Release date,id\n"
+                             f"m1,{accuracy},2026-01-01,r1\n")
+            archive.writestr("brand_new_external.csv", "Model version,Score,Release date,id\n"
+                             "m1,0.5,2026-01-01,r1\n")
+        path = tmp_path / name
+        path.write_bytes(body.getvalue())
+        return str(path)
+
+    cli("poll", "epoch-hub", "--from-file", hub("hub.zip", 0.5), "--at", "2026-01-02T10:00Z")
+    cli("poll", "epoch-hub", "--from-file", hub("hub2.zip", 0.6), "--at", "2026-01-03T10:00Z")
     first = cli("digest", "--date", "2026-01-03", "--stdout").output
     later = cli("digest", "--date", "2026-01-04", "--stdout").output
     assert "epoch-hub: new member brand_new_external.csv: unit unknown" in first
