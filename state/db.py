@@ -114,10 +114,10 @@ def write(db: Database) -> Iterator[Database]:
         yield db
         conn.execute("COMMIT")
     except BaseException:
-        # SQLite may have rolled back already (a full disk): never hide the real error
-        # behind "cannot rollback - no transaction is active".
         for undo in db.on_rollback:  # while the write lock is still held
             undo()
+        # SQLite may have rolled back already (a full disk): never hide the real error
+        # behind "cannot rollback - no transaction is active".
         if _still_open(conn):
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
