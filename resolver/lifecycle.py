@@ -94,18 +94,22 @@ class Evaluator:
         self.changes: list[Change] = []
         self._bests: dict[tuple[str, str], Candidate | None] = {}
         self._partitions: dict[str, str] = {}
+        self._decisions: dict[tuple[int, str], RowDecision] = {}
 
     def best_in_window(self, p: Prediction, claim: Claim, view: SourceView) -> Candidate | None:
         """The claim's best row, shared by the claims of its partition (the same benchmark,
         filters, basis and window have the same state of the art)."""
-        # The partition as this version computes it (not as stored): once per claim text.
-        partition = self._partitions.get(p.claim)
-        if partition is None:
-            partition = self._partitions[p.claim] = claim.partition
-        key = (claim.source, partition)
+        key = (claim.source, self._partition(p.claim, claim))
         if key not in self._bests:
             self._bests[key] = view.best_in_window(claim)
         return self._bests[key]
+
+    def _partition(self, text: str, claim: Claim) -> str:
+        """The partition as this version computes it (not as stored): once per claim text."""
+        partition = self._partitions.get(text)
+        if partition is None:
+            partition = self._partitions[text] = claim.partition
+        return partition
 
     def run(self, scope: Scope, pending: list[Prediction] | None = None) -> list[Change]:
         """``pending``: what ``store.pending`` gave the caller for this scope already."""
@@ -115,7 +119,10 @@ class Evaluator:
             for source in sorted(scope.changed or ()):
                 view = self.view(source)
                 for partition, sample in store.open_partitions(self.db, source):
-                    best = view.best_in_window(parse_cached(sample, self.sources))
+                    claim = parse_cached(sample, self.sources)
+                    best = view.best_in_window(claim)
+                    # The steps that follow share it, by the partition this version computes.
+                    self._bests[(claim.source, self._partition(sample, claim))] = best
                     if best is not None:
                         bests[partition] = best.value
             pending = store.pending(self.db, polled=polled, bests=bests, retired=self.retired,
@@ -170,7 +177,7 @@ class Evaluator:
             reason = (f"{claim.benchmark} {show(best.value, claim.unit)} by "
                       f"{best.version.subject} ({where}dated {best.version.result_date})"
                       f": threshold {claim.op} {show(threshold, claim.unit)} {word}")
-            deciding = RowDecision(best.row.id, best.row.key, poll.at if poll else self.at)
+            deciding = self._decision(best, poll.at if poll else self.at)
             self._move(p, "provisional", outcome, reason, best.evidence(claim.source), deciding)
             return True
         late = self._late_poll(p, claim, view)
@@ -187,6 +194,14 @@ class Evaluator:
         self._move(p, "provisional", outcome, reason, LateEvidence(found, late.at, late.sha256),
                    decision)
         return True
+
+    def _decision(self, best: Candidate, poll_at: str) -> RowDecision:
+        """One decision object per row and poll: the claims it decides share its JSON."""
+        key = (best.oid, poll_at)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = RowDecision(best.row.id, best.row.key, poll_at)
+        return decision
 
     def _late_poll(self, p: Prediction, claim: Claim, view: SourceView) -> Poll | None:
         assert p.due is not None

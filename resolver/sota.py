@@ -26,11 +26,12 @@ from state.rows import Row, Version, first_seen_rows, keys_of, row_as_of, rows_a
 class Candidate:
     """A row with the version of it that counts, read from the store when first asked."""
 
-    __slots__ = ("_n", "_row", "_view", "oid", "value")
+    __slots__ = ("_evidence", "_n", "_row", "_view", "oid", "value")
 
     def __init__(self, view: SourceView, oid: int, value: float, n: int | None = None) -> None:
         self._view, self.oid, self.value, self._n = view, oid, value, n
         self._row: Row | None = None
+        self._evidence: Evidence | None = None
 
     @property
     def row(self) -> Row:
@@ -48,10 +49,14 @@ class Candidate:
         return next(v for v in row.versions if v.n == self._n)
 
     def evidence(self, source: str) -> Evidence:
-        row, version = self.row, self.version
-        return Evidence(source, row.benchmark, row.key, version.subject, version.value,
-                        version.n, version.result_date, version.first_seen, version.url,
-                        version.sha256)
+        """The row as evidence: one object for every claim this candidate decides (the
+        store writes its JSON once)."""
+        if self._evidence is None or self._evidence.source != source:
+            row, version = self.row, self.version
+            self._evidence = Evidence(source, row.benchmark, row.key, version.subject,
+                                      version.value, version.n, version.result_date,
+                                      version.first_seen, version.url, version.sha256)
+        return self._evidence
 
 
 class SourceView:
@@ -73,6 +78,8 @@ class SourceView:
         self._rows: dict[str, list[Row]] | None = None
         self._loaded: dict[int, Row | None] = {}
         self._seen: dict[index.Key, tuple[bool, Found | None]] = {}
+        # One candidate per row version: the claims it decides share its row and evidence.
+        self._candidates: dict[tuple[int, int | None, float], Candidate] = {}
 
     @property
     def rows(self) -> dict[str, list[Row]]:
@@ -114,7 +121,11 @@ class SourceView:
         if len(found.oids) > 1:
             keys = keys_of(self.db, list(found.oids))
             oid = min(found.oids, key=keys.__getitem__)
-        return Candidate(self, oid, found.value, found.n)
+        version = (oid, found.n, found.value)
+        candidate = self._candidates.get(version)
+        if candidate is None:
+            candidate = self._candidates[version] = Candidate(self, oid, found.value, found.n)
+        return candidate
 
     def best_in_window(self, claim: Claim) -> Candidate | None:
         return self.best(claim, claim.start, claim.end)

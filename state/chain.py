@@ -90,9 +90,13 @@ class Break:
                 f"predecessor give {self.expected}")
 
 
+# What json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds
+# for each call, built once: the same text, without an encoder made per event.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def event_hash(previous: str, row: Mapping[str, Any]) -> str:
-    text = json.dumps({name: row[name] for name in CHAINED}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False)
+    text = _CANONICAL.encode({name: row[name] for name in CHAINED})
     return hashlib.sha256((previous + text).encode("utf-8")).hexdigest()
 
 

@@ -32,6 +32,9 @@ class Database:
         # the last event's (id, hash), which the next one links to, and the latest event time.
         self.chain_tail: tuple[int, str] | None = None
         self.events_latest: str | None = None
+        # The JSON texts this write stored, by the object they are of: the claims that move
+        # together mostly share one piece of evidence (kept with it, so its id stays its own).
+        self.texts: dict[int, tuple[object, str]] = {}
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, parameters)
@@ -126,6 +129,7 @@ def write(db: Database) -> Iterator[Database]:
         db.writing = False
         db.on_rollback.clear()
         db.chain_tail = db.events_latest = None
+        db.texts.clear()
 
 
 def _still_open(conn: sqlite3.Connection) -> bool:

@@ -104,12 +104,21 @@ def listed(db: Database, *, status: Status | None = None) -> list[Listed]:
     return [Listed(*row) for row in db.execute(sql + " ORDER BY rowid", params)]
 
 
+_OPEN = "source = ?1 AND status = 'open' AND threshold IS NOT NULL"
+
+
 def open_partitions(db: Database, source: str) -> list[tuple[str, str]]:
-    """(partition, one claim of it) for the open claims with a threshold on ``source``."""
+    """(partition, one claim of it) for the open claims with a threshold on ``source``, in
+    partition order. The index on (source, status, partition, threshold) is walked from one
+    partition to the next, two probes each, rather than through every open claim."""
     return db.execute(
-        "SELECT partition, claim FROM predictions WHERE rowid IN (SELECT min(rowid)"
-        " FROM predictions WHERE source = ? AND status = 'open' AND threshold IS NOT NULL"
-        " GROUP BY partition)", [source]).fetchall()
+        "WITH RECURSIVE walk(partition) AS ("
+        f" SELECT min(partition) FROM predictions WHERE {_OPEN}"
+        f" UNION ALL SELECT (SELECT min(partition) FROM predictions WHERE {_OPEN}"
+        " AND partition > walk.partition) FROM walk WHERE walk.partition IS NOT NULL)"
+        f" SELECT partition, (SELECT claim FROM predictions WHERE {_OPEN}"
+        " AND partition = walk.partition LIMIT 1) FROM walk WHERE partition IS NOT NULL",
+        [source]).fetchall()
 
 
 def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, float] | None,
@@ -248,7 +257,7 @@ def _append(db: Database, event: NewEvent, *, status: Status | None,
         sql = ("UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?,"
                " events = events + 1 WHERE id = ? RETURNING events")
         params: list[Any] = [status, outcome, event.at,
-                             json.dumps(deciding.to_json()) if deciding else None,
+                             _text(db, deciding, sort=False) if deciding else None,
                              event.prediction_id]
     elif baseline is not None:
         sql = ("UPDATE predictions SET baseline = ?, threshold = ?, events = events + 1"
@@ -262,7 +271,7 @@ def _append(db: Database, event: NewEvent, *, status: Status | None,
            "from_status": event.from_status, "to_status": event.to_status,
            "outcome": event.outcome, "at": event.at, "recorded_at": event.recorded_at,
            "reason": event.reason,
-           "evidence": dumps(event.evidence.to_json()) if event.evidence is not None else None,
+           "evidence": None if event.evidence is None else _text(db, event.evidence, sort=True),
            "by": event.by, "resolver_version": chain.VERSION}
     # The next id in append order, and the hash of the row as it is stored, linked to the
     # last event's: one insert (the write lock is held, so nobody appends in between).
@@ -273,6 +282,17 @@ def _append(db: Database, event: NewEvent, *, status: Status | None,
     db.chain_tail = (event_id, row["hash"])
     db.events_latest = max(db.events_latest, event.at)
     return event_id
+
+
+def _text(db: Database, data: Proof | Decision, *, sort: bool) -> str:
+    """The stored JSON of ``data``, made once per object in this write."""
+    known = db.texts.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    text = dumps(data.to_json()) if sort else json.dumps(data.to_json())
+    assert text is not None
+    db.texts[id(data)] = (data, text)
+    return text
 
 
 _EVENT = ("SELECT id, prediction_id, seq, kind, from_status, to_status, outcome, at,"

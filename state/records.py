@@ -279,5 +279,8 @@ def loads(text: str | None) -> JSON | None:
     return cast(JSON, json.loads(text)) if text else None
 
 
+_SORTED = json.JSONEncoder(sort_keys=True)  # json.dumps(data, sort_keys=True), built once
+
+
 def dumps(data: JSON | None) -> str | None:
-    return json.dumps(data, sort_keys=True) if data is not None else None
+    return _SORTED.encode(data) if data is not None else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from state import payloads
 from state.db import DB_NAME, open_db
 from state.migrations import migrations
@@ -65,3 +67,38 @@ def test_prediction_columns_are_its_fields_in_order() -> None:
     from state.records import Prediction
 
     assert tuple(f.name for f in dataclasses.fields(Prediction)) == COLUMNS
+
+
+def test_open_partitions_gives_one_claim_of_each_partition_with_an_open_threshold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk from one partition to the next finds what a scan of every claim finds."""
+    from resolver import register
+    from resolver.settings import load
+    from state import predictions
+
+    monkeypatch.setenv("RESOLVER_STATE_DIR", str(tmp_path / "unused"))
+    settings = load()
+    db = open_db(tmp_path)
+    texts = ["swe-bench-verified >= 70% by 2027", "swe-bench-verified > 80% by 2027",
+             "swe-bench-verified >= 70% by 2028", "swe-bench-lite >= 50% by 2027",
+             "swe-bench-lite >= 1.2x sota@2026 by 2027",  # no threshold before it freezes
+             "swe-bench-verified >= 1.5x sota@2026 by 2029",
+             "swe-bench-full >= 40% by 2027 where checked",
+             "swe-bench-full >= 45% by 2027 where checked",
+             "swe-bench-full >= 40% by 2029"]
+    register.save(db, [register.Registration(register.build(
+        settings, {"id": f"p{i}", "claim": text}), "") for i, text in enumerate(texts)])
+    # A partition whose only open claim is provisional has no open threshold.
+    db.execute("UPDATE predictions SET status = 'provisional' WHERE id = 'p8'")
+    rows = db.execute("SELECT id, claim, partition, status, threshold FROM predictions"
+                      ).fetchall()
+    wanted = {part for _, _, part, status, threshold in rows
+              if status == "open" and threshold is not None}
+    found = predictions.open_partitions(db, "swe-bench")
+    assert [part for part, _ in found] == sorted(wanted)
+    assert len(wanted) == 4  # verified by 2027 and 2028, lite and full where checked by 2027
+    by_claim = {claim: (part, status, threshold) for _, claim, part, status, threshold in rows}
+    for part, claim in found:
+        assert by_claim[claim][0] == part and by_claim[claim][1] == "open"
+        assert by_claim[claim][2] is not None
+    assert predictions.open_partitions(db, "osworld") == []
