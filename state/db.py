@@ -35,6 +35,8 @@ class Database:
         # The JSON texts this write stored, by the object they are of: the claims that move
         # together mostly share one piece of evidence (kept with it, so its id stays its own).
         self.texts: dict[int, tuple[object, str]] = {}
+        # Event counts per prediction, read or moved by this write (state.predictions).
+        self.seqs: dict[str, int] = {}
 
     def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, parameters)
@@ -130,6 +132,7 @@ def write(db: Database) -> Iterator[Database]:
         db.on_rollback.clear()
         db.chain_tail = db.events_latest = None
         db.texts.clear()
+        db.seqs.clear()
 
 
 def _still_open(conn: sqlite3.Connection) -> bool:

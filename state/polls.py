@@ -322,8 +322,11 @@ def _restore(db: Database, observation_id: int, at: str, fetch_id: int) -> int:
     return 1
 
 
+_ATTRIBUTES = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once, not per row
+
+
 def _content(obs: Observation) -> tuple[Any, ...]:
-    attributes = json.dumps(dict(obs.attributes), sort_keys=True, separators=(",", ":"))
+    attributes = _ATTRIBUTES.encode(dict(obs.attributes))
     return (obs.subject, obs.value, obs.ci_low, obs.ci_high, obs.result_date, attributes)
 
 

@@ -53,7 +53,7 @@ _BET, _DECIDING, _BASELINE, _NOTIFY = (COLUMNS.index(name) for name in (
 def _prediction(row: tuple[Any, ...]) -> Prediction:
     # COLUMNS are Prediction's fields, in order (tested): positional is the fast way in.
     values = list(row)
-    del values[len(COLUMNS):]  # pending() reads the rowid after them
+    del values[len(COLUMNS):]  # pending() reads the event count and rowid after them
     values[_BET] = Bet.from_json(bet) if (bet := loads(values[_BET])) else None
     values[_DECIDING] = decision_from_json(loads(values[_DECIDING]))
     values[_BASELINE] = Baseline.from_json(b) if (b := loads(values[_BASELINE])) else None
@@ -137,7 +137,7 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     latest = db.execute("SELECT max(at) FROM events").fetchone()[0]
     if latest is None or latest <= at:  # no event is later: one index probe, not one each
         guard = f"p.claim != '{MANUAL}' AND ? IS NOT NULL"
-    select = _SELECT.replace(" FROM", ", p.rowid FROM", 1)
+    select = _SELECT.replace(" FROM", ", p.events, p.rowid FROM", 1)
     base = f"{select} WHERE {guard} AND "
     if polled is None:
         queries: list[tuple[str, list[Any]]] = [
@@ -169,6 +169,8 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     for sql, params in queries:
         for row in db.execute(sql, params):
             found[row[-1]] = row
+    if db.writing:  # the counts hold until this write ends: its appends number from them
+        db.seqs.update((row[0], row[-2]) for row in found.values())
     # In registration order, whichever query found it.
     return [_prediction(found[rowid]) for rowid in sorted(found)]
 
@@ -229,6 +231,16 @@ def append(db: Database, event: NewEvent, *, status: Status | None = None,
                        baseline=baseline)
 
 
+# What an append moves with the event: its status columns, its baseline, or only the count.
+_MOVED = {"status": "status = ?, outcome = ?, status_at = ?, deciding = ?, ",
+          "baseline": "baseline = ?, threshold = ?, ", "": ""}
+# The event's number: the count moved by one and returned, or (when this write read the
+# count) set to the next one where the count is still the one read.
+_NUMBER = {kind: f"UPDATE predictions SET {columns}events = events + 1 WHERE id = ?"
+           " RETURNING events" for kind, columns in _MOVED.items()}
+_NEXT = {kind: f"UPDATE predictions SET {columns}events = ? WHERE id = ? AND events = ?"
+         for kind, columns in _MOVED.items()}
+
 _INSERT_EVENT = (
     "INSERT INTO events (id, prediction_id, seq, kind, from_status, to_status, outcome, at,"
     " recorded_at, reason, evidence, by, resolver_version, hash)"
@@ -254,19 +266,23 @@ def _append(db: Database, event: NewEvent, *, status: Status | None,
         if latest is not None and event.at < latest:
             raise OutOfOrder(event.prediction_id, event.at, latest)
     if event.kind == "status":
-        sql = ("UPDATE predictions SET status = ?, outcome = ?, status_at = ?, deciding = ?,"
-               " events = events + 1 WHERE id = ? RETURNING events")
+        moved = "status"
         params: list[Any] = [status, outcome, event.at,
-                             _text(db, deciding, sort=False) if deciding else None,
-                             event.prediction_id]
+                             _text(db, deciding, sort=False) if deciding else None]
     elif baseline is not None:
-        sql = ("UPDATE predictions SET baseline = ?, threshold = ?, events = events + 1"
-               " WHERE id = ? RETURNING events")
-        params = [json.dumps(baseline.to_json()), baseline.threshold, event.prediction_id]
+        moved = "baseline"
+        params = [json.dumps(baseline.to_json()), baseline.threshold]
     else:
-        sql = "UPDATE predictions SET events = events + 1 WHERE id = ? RETURNING events"
-        params = [event.prediction_id]
-    seq = db.execute(sql, params).fetchone()[0]
+        moved, params = "", []
+    counted = db.seqs.get(event.prediction_id)
+    if counted is None:
+        seq = db.execute(_NUMBER[moved], [*params, event.prediction_id]).fetchone()[0]
+    else:  # this write read the count under its lock: no RETURNING, and checked
+        seq = counted + 1
+        if db.execute(_NEXT[moved], [*params, seq, event.prediction_id, counted]
+                      ).rowcount != 1:
+            raise RuntimeError(f"{event.prediction_id}: its event count is not {counted}")
+    db.seqs[event.prediction_id] = seq
     row = {"prediction_id": event.prediction_id, "seq": seq, "kind": event.kind,
            "from_status": event.from_status, "to_status": event.to_status,
            "outcome": event.outcome, "at": event.at, "recorded_at": event.recorded_at,

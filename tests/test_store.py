@@ -102,3 +102,44 @@ def test_open_partitions_gives_one_claim_of_each_partition_with_an_open_threshol
         assert by_claim[claim][0] == part and by_claim[claim][1] == "open"
         assert by_claim[claim][2] is not None
     assert predictions.open_partitions(db, "osworld") == []
+
+
+def test_appends_number_events_from_the_count_their_write_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An evaluation's appends number its events from the counts pending() read under the
+    write lock; a count that moved behind that read is refused and the write rolls back."""
+    from resolver import register
+    from resolver.settings import load
+    from state import chain, predictions
+    from state.db import write
+    from state.records import NewEvent
+
+    monkeypatch.setenv("RESOLVER_STATE_DIR", str(tmp_path / "unused"))
+    db = open_db(tmp_path)
+    register.save(db, [register.Registration(register.build(
+        load(), {"id": "p", "claim": "swe-bench-verified >= 70% by 2027"}), "")])
+    before = db.execute("SELECT events FROM predictions").fetchone()[0]
+
+    def moved(at: str, to: str) -> NewEvent:
+        return NewEvent("p", "status", at, at, "test", from_status="open", to_status=to)
+
+    with write(db):
+        [found] = predictions.pending(db, polled=None, bests=None, retired=set(),
+                                      at="2026-01-01T00:00:00Z")
+        assert found.id == "p" and db.seqs == {"p": before}
+        predictions.append(db, moved("2026-01-01T00:00:00Z", "provisional"),
+                           status="provisional")
+        predictions.append(db, moved("2026-01-02T00:00:00Z", "open"), status="open")
+    assert db.execute("SELECT events, status FROM predictions").fetchone() == (before + 2,
+                                                                                "open")
+    assert [e.seq for e in predictions.events(db, "p")][-2:] == [before + 1, before + 2]
+    assert chain.check(chain.rows(db)) is None
+    with pytest.raises(RuntimeError, match="event count"), write(db):
+        predictions.pending(db, polled=None, bests=None, retired=set(),
+                            at="2026-01-03T00:00:00Z")
+        db.execute("UPDATE predictions SET events = events + 1")  # behind the write's read
+        predictions.append(db, moved("2026-01-03T00:00:00Z", "provisional"),
+                           status="provisional")
+    assert db.execute("SELECT events, status FROM predictions").fetchone() == (before + 2,
+                                                                                "open")
+    assert len(predictions.events(db, "p")) == before + 2
