@@ -1,12 +1,15 @@
 """One daemon poll cycle on the 4.2 MB SWE-bench payload with 10,000 registered claims.
 
-    .venv/bin/python bench/poll_cycle.py [--claims 10000] [--fixtures ../shared/fixtures]
+    .venv/bin/python bench/poll_cycle.py [--claims 10000] [--runs 9] [--fixtures ../shared/fixtures]
 
-Prints, each the best of a few runs:
+Prints medians (DESIGN section 10), with the best run beside them:
 - the floor: the loopback fetch, json.loads, sha256, zlib level 1 and one executemany of
   its rows into SQLite;
 - a steady-state poll of a new payload over loopback HTTP (fetch, parse, store, evaluate
-  every claim), and its ratio to the floor (target: within 1.25x);
+  every claim), and its ratio to the floor (target: within 1.25x). Each run polls a fresh
+  copy of one prepared store whose index is kept, as the daemon keeps it, and is measured
+  beside one run of the floor, in alternating order, so that both see the same machine;
+- the same for a new payload with the same rows (the daemon's usual poll);
 - an unchanged re-poll answered 304, and one with the same bytes (target: under 20 ms CPU);
 - parsing alone against json.loads of the same bytes (target: under 2x).
 """
@@ -20,8 +23,10 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,23 +44,24 @@ BENCHMARKS = ["swe-bench-verified", "swe-bench-lite", "swe-bench-full", "swe-ben
               "swe-bench-multimodal"]
 
 
+def timed(action: Callable[[], Any]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run, with the cycle collector paused as a poll
+    pauses it, so that floor and poll are measured alike."""
+    gc.collect()
+    gc.disable()
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        action()
+        return time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        gc.enable()
+
+
 def best_of(runs: int, action: Callable[[], Any]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of the fastest run, with the cycle collector paused as a
-    poll pauses it, so that floor and poll are measured alike."""
-    results = []
-    for _ in range(runs):
-        gc.collect()
-        gc.disable()
-        try:
-            wall, cpu = time.perf_counter(), time.process_time()
-            action()
-            results.append((time.perf_counter() - wall, time.process_time() - cpu))
-        finally:
-            gc.enable()
-    return min(results)
+    return min(timed(action) for _ in range(runs))
 
 
-def floor(url: str, fetch: Callable[[str], bytes], folder: Path) -> float:
+def floor(url: str, fetch: Callable[[str], bytes], folder: Path) -> Callable[[], None]:
     """The poll's unavoidable steps, one after another: the loopback fetch, json.loads,
     sha256, zlib level 1, and one executemany of the rows into a new SQLite file."""
     def run() -> None:
@@ -72,8 +78,29 @@ def floor(url: str, fetch: Callable[[str], bytes], folder: Path) -> float:
         conn.commit()
         conn.close()
 
-    return best_of(9, run)[0]
+    return run
 
+
+class Figures:
+    """Runs of the floor and of a poll, side by side."""
+
+    def __init__(self) -> None:
+        self.floor: list[float] = []
+        self.poll: list[float] = []
+        self.cpu: list[float] = []
+        self.moved: set[int] = set()
+
+    def median(self, runs: list[float]) -> float:
+        return statistics.median(runs)
+
+    def line(self, what: str) -> str:
+        poll, base = self.median(self.poll), self.median(self.floor)
+        moved = "/".join(str(n) for n in sorted(self.moved))
+        return (f"{what.format(moved=moved)}: {poll * 1000:.0f} ms wall, "
+                f"{self.median(self.cpu) * 1000:.0f} ms CPU = {poll / base:.2f}x the floor "
+                f"(medians of {len(self.poll)} runs, floor {base * 1000:.1f} ms beside them; "
+                f"best runs {min(self.poll) * 1000:.0f} ms = "
+                f"{min(self.poll) / min(self.floor):.2f}x)")
 
 def claims(count: int) -> list[dict[str, Any]]:
     """Claims as people write them: mostly about the future, so that they stay open and every
@@ -113,6 +140,7 @@ def serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--fixtures", type=Path, default=ROOT.parent / "shared" / "fixtures")
     args = parser.parse_args()
     folder = args.fixtures / "swe-bench"
@@ -124,7 +152,7 @@ def main() -> None:
     from resolver import clock, lifecycle, log, poller, register
     from resolver.settings import load
     from sources import swe_bench
-    from state.db import open_db
+    from state.db import DB_NAME, open_db
 
     log.setup()
     log.logger.disabled = True
@@ -142,14 +170,17 @@ def main() -> None:
         return got
 
     base = floor(url, fetch, tmp)
+    alone = [timed(base)[0] for _ in range(args.runs)]
     print(f"payload {PAYLOAD}: {len(body) / 1e6:.1f} MB")
     print(f"floor (loopback fetch + json.loads + sha256 + zlib level 1 + executemany into "
-          f"SQLite): {base * 1000:.1f} ms")
+          f"SQLite): {statistics.median(alone) * 1000:.1f} ms (median of {args.runs} runs; "
+          f"best {min(alone) * 1000:.1f} ms)")
     print(f"parse alone: {parse * 1000:.1f} ms = {parse / decode:.2f}x json.loads "
           f"({decode * 1000:.1f} ms)")
     try:
         source = settings.resolved_sources()["swe-bench"].model_copy(update={"url": url})
         previous = folder / "leaderboards.2025-11-18.json"
+        now = dt.datetime.now(dt.UTC)
 
         def prepared(name: str, *, warm: bool = True) -> Any:
             """A store with the claims registered and, when ``warm``, evaluated on the previous
@@ -158,7 +189,6 @@ def main() -> None:
             register.save(db, [register.Registration(register.build(settings, e), "")
                                for e in claims(args.claims)])
             if warm:
-                now = dt.datetime.now(dt.UTC)
                 for days in (10, 9):
                     at = clock.format_instant(now - dt.timedelta(days=days))
                     poller.poll(db, settings, source, from_file=previous, at=at)
@@ -166,23 +196,48 @@ def main() -> None:
                                        at=clock.format_instant(now - dt.timedelta(days=5)))
             return db
 
-        def measure(name: str, *, warm: bool, cold: bool) -> tuple[float, float, int]:
-            db = prepared(name, warm=warm)
-            if cold:
-                language.parse_cached.cache_clear()
-            events = db.execute("SELECT count(*) FROM events").fetchone()[0]
-            pending.append(db.execute("SELECT count(*) FROM predictions WHERE status IN"
-                                      " ('open', 'provisional')").fetchone()[0])
-            wall, cpu = best_of(1, lambda: poller.poll(db, settings, source, fetcher=fetcher))
-            moved = db.execute("SELECT count(*) FROM events").fetchone()[0] - events
-            return wall, cpu, moved
+        def events(db: Any) -> int:
+            return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
 
-        pending: list[int] = []
-        runs = [measure(f"steady-{n}", warm=True, cold=False) for n in range(3)]
-        wall, cpu, moved = min(runs)
-        print(f"poll of the new payload, {pending[0]} open claims evaluated, {moved} moved "
-              f"(fetch, parse, store, evaluate): {wall * 1000:.0f} ms wall, "
-              f"{cpu * 1000:.0f} ms CPU = {wall / base:.2f}x the floor")
+        def side_by_side(name: str, origin: Path, poll: Callable[[Any], Any], *,
+                         cold: bool = False) -> Figures:
+            """``poll`` on ``args.runs`` fresh copies of the store in ``origin``, each beside
+            one run of the floor (in turns, first one then the other)."""
+            figures = Figures()
+            for n in range(args.runs):
+                copy = tmp / f"{name}-{n}"
+                copy.mkdir()
+                shutil.copy(origin / DB_NAME, copy / DB_NAME)
+                db = open_db(copy)
+                # As the daemon holds it: the index kept from the store's last evaluation.
+                lifecycle.evaluate_now(db, sources=settings.kinds, retired=settings.retired)
+                if cold:
+                    language.parse_cached.cache_clear()
+                before = events(db)
+
+                def polled(db: Any = db) -> None:
+                    wall, cpu = timed(lambda: poll(db))
+                    figures.poll.append(wall)
+                    figures.cpu.append(cpu)
+
+                def floored() -> None:
+                    figures.floor.append(timed(base)[0])
+
+                for step in (polled, floored) if n % 2 else (floored, polled):
+                    step()
+                figures.moved.add(events(db) - before)
+                db.conn.close()
+            return figures
+
+        steady = prepared("steady")
+        pending = steady.execute("SELECT count(*) FROM predictions WHERE status IN"
+                                 " ('open', 'provisional')").fetchone()[0]
+        steady.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        steady.conn.close()
+        figures = side_by_side("steady", tmp / "steady",
+                               lambda db: poller.poll(db, settings, source, fetcher=fetcher))
+        print(figures.line(f"poll of the new payload, {pending} open claims evaluated, "
+                           "{moved} moved (fetch, parse, store, evaluate)"))
         # The daemon's usual poll: a new payload (the same rows, published again) that
         # moves no claim, on a store that already took in the last one.
         again = tmp / "again"
@@ -192,21 +247,24 @@ def main() -> None:
         try:
             db = prepared("republished", warm=True)
             poller.poll(db, settings, source, fetcher=fetcher)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.conn.close()
             other = source.model_copy(update={"url": again_url})
-            events = db.execute("SELECT count(*) FROM events").fetchone()[0]
-            wall, cpu = best_of(1, lambda: poller.poll(db, settings, other, fetcher=fetcher))
-            moved = db.execute("SELECT count(*) FROM events").fetchone()[0] - events
-            print(f"poll of a new payload with the same rows, {moved} moved: {wall * 1000:.0f}"
-                  f" ms wall, {cpu * 1000:.0f} ms CPU = {wall / base:.2f}x the floor")
+            figures = side_by_side("again", tmp / "republished",
+                                   lambda db: poller.poll(db, settings, other, fetcher=fetcher))
+            print(figures.line("poll of a new payload with the same rows, {moved} moved"))
         finally:
             republished.terminate()
             republished.wait()
-        wall, cpu, moved = measure("cold", warm=True, cold=True)
-        print(f"the same in a fresh process (claims parsed first): {wall * 1000:.0f} ms wall "
-              f"= {wall / base:.2f}x the floor")
-        wall, cpu, moved = measure("first", warm=False, cold=False)
-        print(f"first poll ever, {moved} of {args.claims} claims move at once (write-bound): "
-              f"{wall * 1000:.0f} ms wall = {wall / base:.2f}x the floor")
+        figures = side_by_side("cold", tmp / "steady", cold=True,
+                               poll=lambda db: poller.poll(db, settings, source, fetcher=fetcher))
+        print(figures.line("the same in a fresh process (claims parsed first)"))
+        db = prepared("first", warm=False)
+        before = events(db)
+        wall, cpu = timed(lambda: poller.poll(db, settings, source, fetcher=fetcher))
+        print(f"first poll ever, {events(db) - before} of {args.claims} claims move at once "
+              f"(write-bound): {wall * 1000:.0f} ms wall = "
+              f"{wall / statistics.median(alone):.2f}x the floor")
 
         db = prepared("unchanged")
         poller.poll(db, settings, source, fetcher=fetcher)
