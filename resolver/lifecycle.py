@@ -99,7 +99,8 @@ class Evaluator:
     def best_in_window(self, p: Prediction, claim: Claim, view: SourceView) -> Candidate | None:
         """The claim's best row, shared by the claims of its partition (the same benchmark,
         filters, basis and window have the same state of the art)."""
-        key = (claim.source, self._partition(p.claim, claim))
+        partition = self._partitions.get(p.claim) or self._partition(p.claim, claim)
+        key = (claim.source, partition)
         if key not in self._bests:
             self._bests[key] = view.best_in_window(claim)
         return self._bests[key]

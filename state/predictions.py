@@ -53,7 +53,7 @@ _BET, _DECIDING, _BASELINE, _NOTIFY = (COLUMNS.index(name) for name in (
 def _prediction(row: tuple[Any, ...]) -> Prediction:
     # COLUMNS are Prediction's fields, in order (tested): positional is the fast way in.
     values = list(row)
-    del values[len(COLUMNS):]  # pending() reads the event count and rowid after them
+    del values[len(COLUMNS):]  # pending() reads the rowid (and event count) after them
     values[_BET] = Bet.from_json(bet) if (bet := loads(values[_BET])) else None
     values[_DECIDING] = decision_from_json(loads(values[_DECIDING]))
     values[_BASELINE] = Baseline.from_json(b) if (b := loads(values[_BASELINE])) else None
@@ -137,8 +137,9 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     latest = db.execute("SELECT max(at) FROM events").fetchone()[0]
     if latest is None or latest <= at:  # no event is later: one index probe, not one each
         guard = f"p.claim != '{MANUAL}' AND ? IS NOT NULL"
-    select = _SELECT.replace(" FROM", ", p.events, p.rowid FROM", 1)
+    select = _SELECT.replace(" FROM", ", p.rowid FROM", 1)
     base = f"{select} WHERE {guard} AND "
+    crosses: list[tuple[str, list[Any]]] = []
     if polled is None:
         queries: list[tuple[str, list[Any]]] = [
             (base + "p.status IN ('open', 'provisional')", [at])]
@@ -156,11 +157,15 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
                        " (partition TEXT PRIMARY KEY, value REAL NOT NULL)")
             db.execute("DELETE FROM best_now")
             db.conn.executemany("INSERT INTO best_now VALUES (?, ?)", bests.items())
+            # These claims cross: they move. Their event counts are read with them (after
+            # the columns, before the rowid), so that their appends need not return them.
+            crossing = _SELECT.replace(" FROM predictions p", ", p.events, p.rowid"
+                                       " FROM best_now b", 1)
             for source in sorted(polled):
                 # A claim crosses when its threshold is below the best value, or equal to it
                 # for >= and < claims.
-                queries.append((
-                    f"{select.replace(' FROM predictions p', ' FROM best_now b')}"
+                crosses.append((
+                    f"{crossing}"
                     " CROSS JOIN predictions p ON p.source = ? AND p.status = 'open'"
                     " AND p.partition = b.partition AND p.threshold <= b.value"
                     f" WHERE {guard} AND (p.threshold < b.value OR p.op IN ('>=', '<'))",
@@ -169,8 +174,12 @@ def pending(db: Database, *, polled: frozenset[str] | None, bests: dict[str, flo
     for sql, params in queries:
         for row in db.execute(sql, params):
             found[row[-1]] = row
-    if db.writing:  # the counts hold until this write ends: its appends number from them
-        db.seqs.update((row[0], row[-2]) for row in found.values())
+    # The counts hold until this write ends: its appends number from them.
+    counts = db.seqs if db.writing else {}
+    for sql, params in crosses:
+        for row in db.execute(sql, params):
+            found[row[-1]] = row
+            counts[row[0]] = row[-2]
     # In registration order, whichever query found it.
     return [_prediction(found[rowid]) for rowid in sorted(found)]
 

@@ -123,9 +123,11 @@ def test_appends_number_events_from_the_count_their_write_read(
     def moved(at: str, to: str) -> NewEvent:
         return NewEvent("p", "status", at, at, "test", from_status="open", to_status=to)
 
-    with write(db):
-        [found] = predictions.pending(db, polled=None, bests=None, retired=set(),
-                                      at="2026-01-01T00:00:00Z")
+    partition = db.execute("SELECT partition FROM predictions").fetchone()[0]
+    crossing = {"polled": frozenset({"swe-bench"}), "bests": {partition: 75.0},
+                "retired": set()}
+    with write(db):  # a claim its partition's best crosses is read with its count
+        [found] = predictions.pending(db, **crossing, at="2026-01-01T00:00:00Z")
         assert found.id == "p" and db.seqs == {"p": before}
         predictions.append(db, moved("2026-01-01T00:00:00Z", "provisional"),
                            status="provisional")
@@ -134,9 +136,12 @@ def test_appends_number_events_from_the_count_their_write_read(
                                                                                 "open")
     assert [e.seq for e in predictions.events(db, "p")][-2:] == [before + 1, before + 2]
     assert chain.check(chain.rows(db)) is None
-    with pytest.raises(RuntimeError, match="event count"), write(db):
+    with write(db):  # the other queries read no count: the appends return theirs
         predictions.pending(db, polled=None, bests=None, retired=set(),
-                            at="2026-01-03T00:00:00Z")
+                            at="2026-01-02T00:00:00Z")
+        assert db.seqs == {}
+    with pytest.raises(RuntimeError, match="event count"), write(db):
+        predictions.pending(db, **crossing, at="2026-01-03T00:00:00Z")
         db.execute("UPDATE predictions SET events = events + 1")  # behind the write's read
         predictions.append(db, moved("2026-01-03T00:00:00Z", "provisional"),
                            status="provisional")
