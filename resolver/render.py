@@ -88,6 +88,8 @@ _XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 
 def xml_text(text: str) -> str:
     """``text`` with each character XML 1.0 forbids as U+FFFD."""
+    if text.isascii() and text.isprintable():  # U+0020..U+007E only: nothing to replace
+        return text
     return _XML_INVALID.sub("\ufffd", text)
 
 

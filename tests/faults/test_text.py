@@ -271,3 +271,21 @@ def test_a_source_health_alert_is_one_escaped_line(
     assert "\n" not in alert["body"] and "<img" not in alert["body"].replace("\\<img", "")
     assert alert["body"].startswith("swe-bench is failing since 2025-06-02T00:00:00Z: not JSON:"
                                     " evil # Injected heading - \\`p-late\\` open")
+
+
+def test_xml_text_replaces_every_forbidden_character_whatever_the_text() -> None:
+    """The printable-ASCII shortcut changes nothing: every other text goes through the rule."""
+    import random
+    import re
+
+    from resolver.render import xml_text
+
+    forbidden = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    rng = random.Random(5)
+    alphabet = [chr(c) for c in (*range(0x80), 0xD800, 0xFFFE, 0xFFFF, 0x2028, 0x1F600)]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 8)))
+        cleaned = xml_text(text)
+        assert len(cleaned) == len(text) and not forbidden.search(cleaned)
+        assert all(a == b or b == "\ufffd" for a, b in zip(text, cleaned, strict=True))
+        assert cleaned == forbidden.sub("\ufffd", text)
