@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def value(number: float | None, unit: str) -> str:
@@ -67,3 +68,21 @@ def table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
                        row[-1]]).rstrip() for row in [header, *rows]]
+
+
+def left(days: int | None) -> str:
+    """Days to a deadline, in words."""
+    if days is None:
+        return "-"
+    return (f"{days} days left" if days > 1 else "1 day left" if days == 1 else
+            "ends today" if days == 0 else f"ended {-days} days ago")
+
+
+def rate(trend: Mapping[str, Any]) -> str:
+    """A fitted trend's rate, in its transform's words."""
+    fitted, transform = trend["rate"], trend["transform"]
+    if fitted is None:
+        return trend["problem"] or "no fitted rate"
+    return {"log2": f"doubling every {fitted:.1f} days",
+            "logit": f"{fitted:+.1f} pp per year at the current level"}.get(
+        transform, f"{fitted:+,.1f} points per year")

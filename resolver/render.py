@@ -254,7 +254,7 @@ def _environment() -> Any:
 
     environment = Environment(loader=PackageLoader("resolver", "templates"),
                               autoescape=select_autoescape(["html", "atom"]),
-                              trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
+                              trim_blocks=True, lstrip_blocks=True, finalize=finalize)
     environment.filters["distance"] = lambda item: _distance(item, str)
     environment.filters["link"] = web_link
     environment.filters["number"] = (
@@ -263,7 +263,7 @@ def _environment() -> Any:
     return environment
 
 
-def _finalize(value: Any) -> Any:
+def finalize(value: Any) -> Any:
     """Every ``{{ value }}`` of a template, before Jinja2 escapes it: no character XML 1.0
     forbids (markup such as the inlined SVG stays markup)."""
     from markupsafe import Markup

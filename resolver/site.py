@@ -30,7 +30,7 @@ from resolver import charts, clock, numbers
 from resolver.claims import METR_METHODS, Claim, parse_cached
 from resolver.filters import Filter
 from resolver.frontier import frontier
-from resolver.render import web_link, xml_text
+from resolver.render import finalize, web_link
 from resolver.report import summary
 from resolver.settings import Settings
 from resolver.sota import Views
@@ -367,12 +367,6 @@ def _json(data: Any) -> bytes:  # no indent: json's C encoder (indented JSON is 
 
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader
-    from markupsafe import Markup
-
-    def finalize(value: Any) -> Any:
-        if isinstance(value, Markup):
-            return Markup(xml_text(str(value)))
-        return xml_text(value) if isinstance(value, str) else value
 
     class Site(Environment):
         """``p.status`` reads the key of a dict at once: the site's values are dicts, and
@@ -388,21 +382,7 @@ def _environment() -> Any:
                trim_blocks=True, lstrip_blocks=True, finalize=finalize)
     env.filters.update(value=numbers.value, threshold=numbers.threshold,
                        distance=numbers.distance, probability=numbers.probability,
-                       link=web_link, left=_left, rate=_rate, gap=numbers.gap)
+                       link=web_link, left=numbers.left, rate=numbers.rate,
+                       gap=numbers.gap)
     return env
 
-
-def _left(days: int | None) -> str:
-    if days is None:
-        return "-"
-    return (f"{days} days left" if days > 1 else "1 day left" if days == 1 else
-            "ends today" if days == 0 else f"ended {-days} days ago")
-
-
-def _rate(trend: JSON) -> str:
-    rate, transform = trend["rate"], trend["transform"]
-    if rate is None:
-        return trend["problem"] or "no fitted rate"
-    return {"log2": f"doubling every {rate:.1f} days",
-            "logit": f"{rate:+.1f} pp per year at the current level"}.get(
-        transform, f"{rate:+,.1f} points per year")
