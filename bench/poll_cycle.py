@@ -283,6 +283,7 @@ def main() -> None:
         fetcher.close()
         server.terminate()
         server.wait()
+        shutil.rmtree(tmp, ignore_errors=True)  # the stores and their copies (~250 MB)
 
 
 if __name__ == "__main__":
