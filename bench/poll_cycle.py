@@ -93,14 +93,11 @@ class Figures:
         self.cpu: list[float] = []
         self.moved: set[int] = set()
 
-    def median(self, runs: list[float]) -> float:
-        return statistics.median(runs)
-
     def line(self, what: str) -> str:
-        poll, base = self.median(self.poll), self.median(self.floor)
+        poll, base = statistics.median(self.poll), statistics.median(self.floor)
         moved = "/".join(str(n) for n in sorted(self.moved))
         return (f"{what.format(moved=moved)}: {poll * 1000:.0f} ms wall, "
-                f"{self.median(self.cpu) * 1000:.0f} ms CPU = {poll / base:.2f}x the floor "
+                f"{statistics.median(self.cpu) * 1000:.0f} ms CPU = {poll / base:.2f}x the floor "
                 f"(medians of {len(self.poll)} runs, floor {base * 1000:.1f} ms beside them; "
                 f"best runs {min(self.poll) * 1000:.0f} ms = "
                 f"{min(self.poll) / min(self.floor):.2f}x)")
